@@ -1,0 +1,1 @@
+"""Dalun: the platform on which a province runs a big-discussion reform campaign."""
