@@ -31,10 +31,12 @@ def error_response(
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = ".".join(
-            str(part) for part in error.get("loc", ()) if part not in {"body", "query", "path"}
-        )
-        fields.setdefault(location or "request", []).append(error.get("msg", "invalid"))
+        location = list(error.get("loc", ()))
+        if location and location[0] in {"body", "query", "path"}:
+            # ("body", "payload", "version") names the field "version": drop the source and the body's name.
+            location = location[2:] if location[0] == "body" else location[1:]
+        name = ".".join(str(part) for part in location) or "request"
+        fields.setdefault(name, []).append(error.get("msg", "invalid"))
     return error_response(request, 422, "invalid", "The request is not valid.", fields)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
@@ -87,10 +88,8 @@ def patch_unit(request: HttpRequest, unit_id: int, payload: UnitPatch):  # type:
     try:
         return unit_update(actor=request.user, unit=unit, expected_version=payload.version, **changes)
     except ConcurrentEditError as error:
-        return 409, {
-            "error": {"code": "conflict", "message": str(error), "fields": {}, "current": error.current}
-        }
+        conflict = {"code": "conflict", "message": str(error), "fields": {}, "current": error.current}
+        return Status(409, {"error": conflict})
     except DjangoValidationError as error:
-        return 422, {
-            "error": {"code": "invalid", "message": "The unit is not valid.", "fields": error.message_dict}
-        }
+        invalid = {"code": "invalid", "message": "The unit is not valid.", "fields": error.message_dict}
+        return Status(422, {"error": invalid})

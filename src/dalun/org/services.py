@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
@@ -144,15 +144,23 @@ def units_import(*, actor: Any, parsed: ParsedFile, progress: Progress | None = 
     Parents may be units already in the tree (by code) or rows of the same file, in any order.
     Returns the number of units added; raises UnitImportError listing every bad row.
     """
-    if parsed.errors:
-        raise UnitImportError(parsed.errors)
     rows = parsed.rows
     existing = _existing_units_by_code({row.code for row in rows} | {row.parent_code for row in rows})
-    errors, levels = _check_tree(actor, rows, existing)
+    tree_errors, levels = _check_tree(actor, rows, existing)
+    errors = sorted(set(parsed.errors) | set(tree_errors), key=lambda e: (e.row, e.column, e.message))
     if errors:
         raise UnitImportError(errors)
-    with transaction.atomic():
-        _insert_levels(actor, levels, existing, progress)
+    try:
+        with transaction.atomic():
+            _insert_levels(actor, levels, existing, progress)
+    except IntegrityError as clash:  # another import took a code or a path between the check and the insert
+        raise UnitImportError(
+            [
+                RowError(
+                    0, "", _("The tree changed during the import; nothing was imported. Please try again.")
+                )
+            ]
+        ) from clash
     return len(rows)
 
 
@@ -238,7 +246,7 @@ def _check_tree(
             if member.code not in depth_of:
                 depth_of[member.code] = -1 if base < 0 else base + offset
     if errors:
-        return sorted(set(errors), key=lambda error: (error.row, error.column)), []
+        return errors, []
     levels: dict[int, list[UnitRow]] = defaultdict(list)
     for row in rows:
         levels[depth_of[row.code]].append(row)

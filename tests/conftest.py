@@ -1,0 +1,84 @@
+"""Shared fixtures: a slice of the real demo province and the named personas of DESIGN.md §10.
+
+The slice (the province, its cities, the counties of Taiyuan and Changzhi, and every township and village
+of Xiaodian and Yingze districts, plus the provincial bodies) is loaded once per test session through the
+same import path as the demo; each test then runs inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from dalun.demo.personas import DEMO_PASSWORD, ensure_personas
+from dalun.demo.province import load_province
+from dalun.org.models import Person, Unit
+
+SLICE_COUNTIES = ("1401", "1404")
+SLICE_DISTRICTS = ("140105", "140106")
+
+
+def in_slice(row: dict[str, str]) -> bool:
+    code = row["code"]
+    if len(code) <= 4:
+        return True
+    if len(code) == 6:
+        return code[:4] in SLICE_COUNTIES
+    return code[:6] in SLICE_DISTRICTS
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    # Argon2 is deliberately slow; the tests sign in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock():
+        load_province(keep=in_slice)
+        ensure_personas()
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):  # type: ignore[no-untyped-def]
+    """Tasks run inline in tests, so a test sees their effect when the request returns."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def unit(db):  # type: ignore[no-untyped-def]
+    """Look a unit of the slice up by its official code."""
+    return lambda code: Unit.objects.get(code=code)
+
+
+@pytest.fixture
+def persona(db):  # type: ignore[no-untyped-def]
+    """A persona's Person by username (office, xiaodian_clerk, yingze_clerk, changzhi_head ...)."""
+    return lambda username: Person.objects.get(username=username)
+
+
+@pytest.fixture
+def client_as(db):  # type: ignore[no-untyped-def]
+    """A test client signed in as a persona (through the real login form's password check)."""
+
+    def make(username: str) -> Client:
+        client = Client()
+        assert client.login(username=username, password=DEMO_PASSWORD)
+        return client
+
+    return make
+
+
+def database_vendor() -> str:
+    return connection.vendor
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    return f"dalun database: {os.environ.get('DALUN_DATABASE_URL', 'embedded SQLite')}"
