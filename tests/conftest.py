@@ -39,6 +39,8 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     with django_db_blocker.unblock():
         load_province(keep=in_slice)
         ensure_personas()
+        # Browser tests flush the database after each test and restore this snapshot (serialized_rollback).
+        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
 
 
 @pytest.fixture(autouse=True)
