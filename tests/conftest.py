@@ -2,7 +2,8 @@
 
 The slice (the province, its cities, the counties of Taiyuan and Changzhi, and every township and village
 of Xiaodian and Yingze districts, plus the provincial bodies) is loaded once per test session through the
-same import path as the demo; each test then runs inside a transaction that is rolled back.
+same import path as the demo; each test then runs inside a transaction that is rolled back. Tests that need
+real commits use ``seeded_transactional_db`` instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from dalun.demo.personas import DEMO_PASSWORD, ensure_personas
@@ -39,8 +39,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     with django_db_blocker.unblock():
         load_province(keep=in_slice)
         ensure_personas()
-        # Browser tests flush the database after each test and restore this snapshot (serialized_rollback).
-        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture
+def seeded_transactional_db(transactional_db):  # type: ignore[no-untyped-def]
+    """A committed database holding the slice, for tests that need real commits (browser, demo).
+
+    Such tests flush the database when they end, so each one loads the slice again (about a second).
+    """
+    if not Unit.objects.exists():
+        load_province(keep=in_slice)
+        ensure_personas()
 
 
 @pytest.fixture(autouse=True)
@@ -76,10 +85,6 @@ def client_as(db):  # type: ignore[no-untyped-def]
         return client
 
     return make
-
-
-def database_vendor() -> str:
-    return connection.vendor
 
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ import pytest
 
 from dalun.demo.personas import DEMO_PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.e2e
 
 
 def test_clerk_finds_a_unit_switches_language_and_signs_out(page, shot):

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from dalun.audit.models import AuditEntry
@@ -25,7 +26,7 @@ def run_import(content: bytes, *, actor=SYSTEM, filename: str = "units.csv", enc
 
 
 def errors_of(content: bytes, **kwargs) -> list[tuple[int, str, str]]:
-    with pytest.raises(UnitImportError) as refused:
+    with translation.override("en"), pytest.raises(UnitImportError) as refused:
         run_import(content, **kwargs)
     return [(error.row, error.column, error.message) for error in refused.value.errors]
 
@@ -161,11 +162,20 @@ def test_thirty_thousand_rows_import_whole(unit):
 def test_command_line_import_prints_progress_and_refuses_bad_files(tmp_path, capsys):
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes("C1,命令行单位,140105,department,"))
-    call_command("import_units", str(good))
-    captured = capsys.readouterr()
-    assert "1 units imported" in captured.out and "100.0%" in captured.err
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes("C2,,140105,department,"))
-    with pytest.raises(CommandError, match="nothing was imported"):
-        call_command("import_units", str(bad))
+    with translation.override("en"):
+        call_command("import_units", str(good))
+        captured = capsys.readouterr()
+        assert "1 units imported" in captured.out and "100.0%" in captured.err
+        with pytest.raises(CommandError, match="nothing was imported"):
+            call_command("import_units", str(bad))
     assert "row 2, column name" in capsys.readouterr().err
+
+
+def test_command_line_language_follows_the_shell_locale():
+    from dalun.cli import cli_language
+
+    assert cli_language({"LANG": "zh_CN.UTF-8"}) == "zh-hans"
+    assert cli_language({"LANG": "C.UTF-8"}) == "en"
+    assert cli_language({"LANG": "zh_CN.UTF-8", "DALUN_LANGUAGE": "en"}) == "en"

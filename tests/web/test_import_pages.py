@@ -54,7 +54,7 @@ def test_bad_upload_lists_every_error_and_imports_nothing(client_as, upload):
 def test_errors_are_written_in_the_uploaders_language(client_as, upload):
     office = client_as("office")
     office.post("/i18n/setlang/", {"language": "zh-hans"})
-    upload(office, "code,name,parent_code,kind\nB1,,140105,department\n".encode())
+    upload(office, b"code,name,parent_code,kind\nB1,,140105,department\n")
     assert ImportJob.objects.get().errors[0]["message"] == "缺少名称。"
 
 

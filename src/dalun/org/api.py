@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
-from ninja.responses import Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from dalun.org import policy, selectors
