@@ -31,7 +31,7 @@ def in_slice(row: dict[str, str]) -> bool:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def django_db_setup(django_db_setup, django_db_blocker):
     from django.conf import settings
 
     # Argon2 is deliberately slow; the tests sign in hundreds of times.
@@ -42,7 +42,7 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def seeded_transactional_db(transactional_db):  # type: ignore[no-untyped-def]
+def seeded_transactional_db(transactional_db):
     """A committed database holding the slice, for tests that need real commits (browser, demo).
 
     Such tests flush the database when they end, so each one loads the slice again (about a second).
@@ -53,30 +53,30 @@ def seeded_transactional_db(transactional_db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings):  # type: ignore[no-untyped-def]
+def _immediate_tasks(settings):
     """Tasks run inline in tests, so a test sees their effect when the request returns."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)
-def _isolated_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
-def unit(db):  # type: ignore[no-untyped-def]
+def unit(db):
     """Look a unit of the slice up by its official code."""
     return lambda code: Unit.objects.get(code=code)
 
 
 @pytest.fixture
-def persona(db):  # type: ignore[no-untyped-def]
+def persona(db):
     """A persona's Person by username (office, xiaodian_clerk, yingze_clerk, changzhi_head ...)."""
     return lambda username: Person.objects.get(username=username)
 
 
 @pytest.fixture
-def client_as(db):  # type: ignore[no-untyped-def]
+def client_as(db):
     """A test client signed in as a persona (through the real login form's password check)."""
 
     def make(username: str) -> Client:
@@ -87,5 +87,5 @@ def client_as(db):  # type: ignore[no-untyped-def]
     return make
 
 
-def pytest_report_header(config):  # type: ignore[no-untyped-def]
+def pytest_report_header(config):
     return f"dalun database: {os.environ.get('DALUN_DATABASE_URL', 'embedded SQLite')}"

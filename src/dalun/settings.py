@@ -7,6 +7,7 @@ file-based cache and the database task queue. Production sets ``DALUN_DATABASE_U
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -78,9 +79,11 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = os.environ.get("DALUN_DATABASE_URL", f"sqlite:///{VAR_DIR / 'dalun.sqlite3'}")
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE avoids lock upgrades that deadlock.
         config["OPTIONS"] = {

@@ -42,7 +42,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server, seeded_transactional_db):  # type: ignore[no-untyped-def]
+def page(browser, live_server, seeded_transactional_db):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -52,11 +52,11 @@ def page(browser, live_server, seeded_transactional_db):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def shot(request):  # type: ignore[no-untyped-def]
+def shot(request):
     """Save a full-page screenshot named after the test and the step."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page, step: str) -> Path:  # type: ignore[no-untyped-def]
+    def take(page, step: str) -> Path:
         path = SCREENSHOTS / f"{request.node.name}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

@@ -39,7 +39,7 @@ class CampaignDetailOut(CampaignOut):
 
 
 @router.get("", response=list[CampaignOut])
-def list_campaigns(request: HttpRequest):  # type: ignore[no-untyped-def]
+def list_campaigns(request: HttpRequest):
     return selectors.campaign_list()
 
 

@@ -20,13 +20,15 @@ class CampaignCreateForm(forms.Form):
     starts_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
     owner_unit_code = forms.CharField(label=_("Code of the leading unit"), max_length=32)
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [("", "—")] + [(stem, stem) for stem in shipped_templates()]
+        template_field = self.fields["template"]
+        assert isinstance(template_field, forms.ChoiceField)
+        template_field.choices = [("", "—")] + [(stem, stem) for stem in shipped_templates()]
         self.fields["starts_on"].initial = timezone.localdate()
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
+    def clean(self):
+        cleaned = super().clean() or {}
         if not cleaned.get("template") and not cleaned.get("template_file"):
             raise forms.ValidationError(_("Choose a template or upload one."))
         return cleaned

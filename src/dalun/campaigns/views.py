@@ -41,7 +41,7 @@ def campaign_detail(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _unit_by_code(form, field: str) -> Unit | None:  # type: ignore[no-untyped-def]
+def _unit_by_code(form, field: str) -> Unit | None:
     unit = Unit.objects.filter(code=form.cleaned_data[field]).first()
     if unit is None:
         form.add_error(field, _("No unit has this code."))

@@ -49,7 +49,7 @@ class ErrorOut(Schema):
 
 @router.get("", response=list[UnitOut])
 @paginate(LimitOffsetPagination)
-def list_units(request: HttpRequest, q: str = "", parent: int | None = None):  # type: ignore[no-untyped-def]
+def list_units(request: HttpRequest, q: str = "", parent: int | None = None):
     """Search units by name (Chinese, English, pinyin) or code, or list a unit's children."""
     if q:
         within = selectors.unit_get(unit_id=parent) if parent else None
@@ -77,7 +77,7 @@ def unit_people(request: HttpRequest, unit_id: int) -> list[dict[str, str]]:
 
 
 @router.patch("/{unit_id}", response={200: UnitOut, 409: ErrorOut, 422: ErrorOut}, auth=django_auth)
-def patch_unit(request: HttpRequest, unit_id: int, payload: UnitPatch):  # type: ignore[no-untyped-def]
+def patch_unit(request: HttpRequest, unit_id: int, payload: UnitPatch):
     """Change a unit; send the ``version`` you read, a stale one is answered 409 with the current values."""
     unit = selectors.unit_editable_or_404(actor=request.user, unit_id=unit_id)
     changes = {

@@ -30,7 +30,7 @@ class UnitImportForm(forms.Form):
     file = forms.FileField(label=_("CSV or Excel (.xlsx) file"))
     encoding = forms.ChoiceField(label=_("Encoding of a CSV file"), choices=ENCODINGS, initial="utf-8")
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.DALUN_IMPORT_MAX_BYTES:
             raise forms.ValidationError(

@@ -34,6 +34,7 @@ class Unit(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
+        db_index=False,  # the (parent, path) index below serves lookups by parent, in tree order
     )
     kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
     code = models.CharField(_("official code"), max_length=32, unique=True, null=True, blank=True)

@@ -291,26 +291,27 @@ def _insert_levels(
             batch.append(unit)
         for start in range(0, len(batch), _CHUNK):
             created = Unit.objects.bulk_create(batch[start : start + _CHUNK])
-            for unit in created:
-                parents[unit.code] = unit  # type: ignore[index]
+            parents.update(zip((row.code for row in level[start : start + _CHUNK]), created, strict=True))
             done += len(created)
             if progress:
                 progress(done / total)
-    touched = [unit for code, unit in existing.items() if child_counts.get(code)]
-    for unit in touched:
-        unit.child_count += child_counts[unit.code]  # type: ignore[index]
-    Unit.objects.bulk_update(touched, ["child_count"], batch_size=_CHUNK)
-    for unit in touched:
+    added_under = {code: count for code, count in child_counts.items() if code in existing}
+    for code, count in added_under.items():
+        existing[code].child_count += count
+    Unit.objects.bulk_update([existing[code] for code in added_under], ["child_count"], batch_size=_CHUNK)
+    for code, count in added_under.items():
+        parent = existing[code]
         audit_record(
             actor=actor,
             action="unit.import",
-            obj=unit,
-            changes={"children_added": [0, child_counts[unit.code]]},
-        )  # type: ignore[index]
-    if not touched:
-        roots = [parents[row.code] for row in levels[0]] if levels else []
-        for root in roots:
-            audit_record(actor=actor, action="unit.import", obj=root, changes={"units_added": [0, total]})
+            obj=parent,
+            changes={"child_count": [parent.child_count - count, parent.child_count]},
+        )
+    if not added_under:  # a file of new roots: record it on each root
+        for row in levels[0] if levels else []:
+            audit_record(
+                actor=actor, action="unit.import", obj=parents[row.code], changes={"units_added": [0, total]}
+            )
 
 
 def _next_positions(parents: list[Unit]) -> dict[int, int]:

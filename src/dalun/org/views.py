@@ -17,6 +17,7 @@ from dalun.org import policy, selectors
 from dalun.org.forms import UnitEditForm, UnitImportForm
 from dalun.org.imports import import_job_create, import_job_get, import_job_progress
 from dalun.org.services import EDITABLE_UNIT_FIELDS, ConcurrentEditError, unit_update
+from dalun.web.http import HtmxHttpRequest
 
 CHILDREN_PER_PAGE = 200
 
@@ -32,7 +33,7 @@ def unit_tree_children(request: HttpRequest, unit_id: int) -> HttpResponse:
     return render(request, "org/_tree_nodes.html", {"units": selectors.unit_children(unit=unit)})
 
 
-def unit_search(request: HttpRequest) -> HttpResponse:
+def unit_search(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     results = selectors.unit_search(query=query) if query else []
     template = "org/_search_results.html" if request.htmx else "org/unit_search.html"
@@ -109,7 +110,7 @@ def unit_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def unit_import_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     """The import's progress bar; htmx polls the same URL until the job is finished."""
     job = import_job_get(actor=request.user, job_id=job_id)
     template = "org/_import_status.html" if request.htmx else "org/unit_import_detail.html"

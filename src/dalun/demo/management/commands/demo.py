@@ -14,11 +14,11 @@ from dalun.web.management.commands.compiletranslations import compile_catalogues
 class Command(BaseCommand):
     help = "Load the demo province (idempotent), print one account per role and serve on 127.0.0.1:8000."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="load and print, but do not serve")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         started = time.monotonic()
         compile_catalogues()
         call_command("migrate", verbosity=0, interactive=False)

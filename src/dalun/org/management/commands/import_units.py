@@ -11,7 +11,7 @@ from dalun.org.services import units_import
 
 
 class ProgressBar:
-    def __init__(self, stream, label: str):  # type: ignore[no-untyped-def]
+    def __init__(self, stream, label: str):
         self.stream, self.label = stream, label
 
     def __call__(self, fraction: float) -> None:
@@ -25,11 +25,11 @@ class ProgressBar:
 class Command(BaseCommand):
     help = "Import units from a CSV or .xlsx file: code, name, parent_code, kind[, name_en, name_pinyin]."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--encoding", default="utf-8", help="encoding of a CSV file (utf-8, gb18030)")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")

@@ -27,6 +27,6 @@ def compile_catalogues() -> list[Path]:
 class Command(BaseCommand):
     help = "Compile the zh_Hans and en message catalogues (.po to .mo)."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         for path in compile_catalogues():
             self.stdout.write(f"compiled {path}")

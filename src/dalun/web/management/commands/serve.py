@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Serve the web application (and run the task worker) on ADDRESS:PORT."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         worker = None
         if settings.TASK_BACKEND == "database" and not options["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "dalun.cli", "db_worker", "--interval", "0.5"])

@@ -39,7 +39,7 @@ def complete_english(po_path: Path) -> None:
 class Command(BaseCommand):
     help = "Run makemessages for zh_Hans and en, complete the English catalogue, list untranslated Chinese."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         locale_dir = Path(settings.LOCALE_PATHS[0])
         with contextlib.chdir(settings.PACKAGE_DIR):  # makemessages reads the current directory
             call_command(
