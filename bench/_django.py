@@ -4,9 +4,13 @@ The parent process makes the database (``sqlite_url`` or ``postgres_database``) 
 code in a child process whose ``DALUN_DATABASE_URL`` names it; the child calls ``setup``.
 """
 
+import argparse
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,3 +52,49 @@ def setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dalun.settings")
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def database_list(value: str) -> list[str]:
+    """Parse ``--databases sqlite,postgresql``."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(DATABASES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(DATABASES)} (got {value!r})")
+    return names
+
+
+def run_in_child(script: str, database: str, arguments: list[str], *, postgres_url: str) -> list[str]:
+    """Run ``script --worker ARGUMENTS`` against a fresh database and return its figures.
+
+    PostgreSQL figures get the suffix ``_pg``, so one run can print both databases side by side.
+    """
+    with tempfile.TemporaryDirectory(prefix="dalun-bench-") as var_dir:
+        location: AbstractContextManager[str] = (
+            postgres_database(postgres_url)
+            if database == "postgresql"
+            else nullcontext(sqlite_url(Path(var_dir)))
+        )
+        with location as url:
+            environment = {
+                **os.environ,
+                "DALUN_DATABASE_URL": url,
+                "DALUN_VAR_DIR": var_dir,
+                "DALUN_TASK_BACKEND": "immediate",
+            }
+            environment.pop("DALUN_DEBUG", None)  # DEBUG would log every query
+            worker = subprocess.run(
+                [sys.executable, script, "--worker", *arguments],
+                env=environment,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+    if worker.returncode:
+        raise SystemExit(f"the {database} run failed (exit status {worker.returncode}); see its error above")
+    suffix = "_pg" if database == "postgresql" else ""
+    return [
+        f"{name}{suffix}: {value}"
+        for name, _, value in (line.partition(": ") for line in worker.stdout.splitlines())
+    ]

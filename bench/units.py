@@ -28,17 +28,11 @@ subtrees are the county nearest 1% and the city nearest 20% of the tree); ``unit
 
 import argparse
 import math
-import os
 import random
 import re
 import statistics
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING
 
@@ -51,7 +45,6 @@ if TYPE_CHECKING:
 
     from dalun.org.models import Unit
 
-DATABASES = ("sqlite", "postgresql")
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dalun_bench_units"
 FULL_UNITS, SMALL_UNITS = 100_000, 3_000
 REPETITIONS, SMALL_REPETITIONS = 7, 2
@@ -91,7 +84,8 @@ def main() -> None:
         return
     # SQLite last, so that the run ends with its figures.
     for database in sorted(set(arguments.databases), key=lambda name: name == "sqlite"):
-        for line in _measure_in_child(database, units, arguments.small):
+        worker_arguments = ["--units", str(units)] + ["--small"] * arguments.small
+        for line in _django.run_in_child(__file__, database, worker_arguments, postgres_url=POSTGRES_URL):
             print(line, flush=True)
 
 
@@ -101,47 +95,13 @@ def _arguments() -> argparse.Namespace:
     small_help = f"smoke size: {SMALL_UNITS:,} units, {SMALL_REPETITIONS} repetitions"
     parser.add_argument("--small", action="store_true", help=small_help)
     parser.add_argument(
-        "--databases", type=_database_list, default=DATABASES, help="comma-separated: sqlite,postgresql"
+        "--databases",
+        type=_django.database_list,
+        default=_django.DATABASES,
+        help="comma-separated: sqlite,postgresql",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def _database_list(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(DATABASES))
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose among {', '.join(DATABASES)} (got {value!r})")
-    return names
-
-
-def _measure_in_child(database: str, units: int, small: bool) -> list[str]:
-    """Run this script as a worker against a fresh database; its figures, suffixed ``_pg`` for PostgreSQL."""
-    with tempfile.TemporaryDirectory(prefix="dalun-bench-units-") as var_dir:
-        location: AbstractContextManager[str] = (
-            _django.postgres_database(POSTGRES_URL)
-            if database == "postgresql"
-            else nullcontext(_django.sqlite_url(Path(var_dir)))
-        )
-        with location as url:
-            environment = {
-                **os.environ,
-                "DALUN_DATABASE_URL": url,
-                "DALUN_VAR_DIR": var_dir,
-                "DALUN_TASK_BACKEND": "immediate",
-            }
-            environment.pop("DALUN_DEBUG", None)  # DEBUG would log every query
-            command = [sys.executable, __file__, "--worker", "--units", str(units)]
-            worker = subprocess.run(
-                command + ["--small"] * small, env=environment, stdout=subprocess.PIPE, text=True
-            )
-    if worker.returncode:
-        raise SystemExit(f"the {database} run failed (exit status {worker.returncode}); see its error above")
-    suffix = "_pg" if database == "postgresql" else ""
-    return [
-        f"{name}{suffix}: {value}"
-        for name, _, value in (line.partition(": ") for line in worker.stdout.splitlines())
-    ]
 
 
 # The worker: runs in the child process, against the database DALUN_DATABASE_URL names.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,20 +131,25 @@ def _read_csv(content: bytes, *, encoding: str) -> Iterator[list[str]]:
 
 
 def _read_xlsx(content: bytes) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
+    # calamine (Rust) reads a 30,000-row sheet about ten times faster than openpyxl.
+    import python_calamine
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (
+        python_calamine.CalamineError,
+        python_calamine.PasswordError,
+        python_calamine.XmlError,
+        python_calamine.ZipError,
+        IndexError,
+        ValueError,
+    ) as error:
         raise UnitImportError(
             [RowError(0, "", _("The file is not a readable Excel (.xlsx) workbook."))]
         ) from error
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield ["" if value is None else _cell_text(value) for value in values]
-    finally:
-        workbook.close()
+    for values in rows:
+        yield ["" if value is None else _cell_text(value) for value in values]
 
 
 def _cell_text(value: object) -> str:
