@@ -27,7 +27,6 @@ SECRET_KEY = os.environ.get("DALUN_SECRET_KEY", "embedded-profile-only-not-secre
 ALLOWED_HOSTS = os.environ.get("DALUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

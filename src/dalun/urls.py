@@ -1,6 +1,9 @@
-"""Top-level routes: each app contributes its own urls module."""
+"""Top-level routes: each app contributes its own urls module.
 
-from django.contrib import admin
+There is no Django admin: every write goes through a service, which checks the policy and leaves an audit
+entry, and the admin would be a way around both.
+"""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -12,7 +15,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("dalun.org.urls")),
     path("", include("dalun.campaigns.urls")),

@@ -369,3 +369,9 @@ def test_every_error_is_collected_and_listed_by_line() -> None:
     rendered = str(caught.value).splitlines()
     assert len(rendered) == 4
     assert rendered[2] == "mini.yaml:24: problem_categories[0].symptom.en: required key is missing"
+
+
+def test_every_capability_has_a_label_for_the_pages():
+    from dalun.campaigns.choices import CAPABILITY_LABELS
+
+    assert set(CAPABILITY_LABELS) == set(CAPABILITIES)

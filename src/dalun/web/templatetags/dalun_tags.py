@@ -2,6 +2,7 @@
 
 from django import template
 
+from dalun.campaigns.choices import CAPABILITY_LABELS
 from dalun.campaigns.models import localized
 from dalun.org.choices import UnitKind
 
@@ -23,3 +24,9 @@ def percent(fraction: float) -> int:
 def kind_label(kind: str) -> str:
     """The translated label of a unit kind key."""
     return str(UnitKind(kind).label) if kind in UnitKind.values else kind
+
+
+@register.filter
+def capability_label(capability: str) -> str:
+    """The translated label of a phase capability such as ``ledger.edit``."""
+    return str(CAPABILITY_LABELS.get(capability, capability))
