@@ -59,6 +59,17 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_cache(settings):  # type: ignore[no-untyped-def]
+    """Each test gets its own empty cache, never the file cache a local server uses."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dalun-tests"}
+    }
+    caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -18,4 +18,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("dalun.org.urls")),
     path("", include("dalun.campaigns.urls")),
+    path("", include("dalun.ledger.urls")),
+    path("", include("dalun.dashboards.urls")),
+    path("", include("dalun.workcalendar.urls")),
 ]

@@ -33,6 +33,14 @@ def campaign_get(*, key: str) -> Campaign:
     return campaign
 
 
+def campaign_by_key(*, key: str) -> Campaign:
+    """Just the campaign, for pages that read its parts themselves."""
+    campaign = Campaign.objects.filter(key=key).first()
+    if campaign is None:
+        raise Http404("no such campaign")
+    return campaign
+
+
 def unit_obligations(*, unit: Unit) -> list[KeyLinkObligation]:
     """The key links this unit must complete, across campaigns, in campaign then link order."""
     return list(

@@ -22,6 +22,7 @@ from dalun.campaigns.models import (
     RequirementClass,
 )
 from dalun.campaigns.template import CampaignTemplate, load_template
+from dalun.ledger import rollups
 from dalun.org import policy
 from dalun.org.choices import UnitKind
 from dalun.org.models import Unit
@@ -171,23 +172,32 @@ def campaign_deploy(*, actor: Any, campaign: Campaign, root: Unit) -> Deployment
         kind: [link for link in links if link.applies_to_class(class_of_kind.get(kind))]
         for kind in UnitKind.values
     }
-    units = Unit.objects.subtree_of(root).values_list("pk", "kind").iterator(chunk_size=_BATCH)
-    existing = KeyLinkObligation.objects.filter(campaign=campaign)
-    before = existing.count()
+    subtree = Unit.objects.subtree_of(root)
+    already = set(
+        KeyLinkObligation.objects.filter(campaign=campaign, unit__in=subtree).values_list(
+            "unit_id", "key_link_id"
+        )
+    )
+    id_of_path = dict(Unit.objects.ancestors_of(root).values_list("path", "pk"))
+    new_per_unit_link: dict[tuple[str, str], int] = {}  # (unit path, link key) -> 1 for each new obligation
     covered = 0
     batch: list[KeyLinkObligation] = []
-    for unit_id, kind in units:
+    for unit_id, kind, path in subtree.values_list("pk", "kind", "path").iterator(chunk_size=_BATCH):
         covered += 1
-        batch.extend(
-            KeyLinkObligation(campaign=campaign, key_link=link, unit_id=unit_id, deployment=deployment)
-            for link in links_of_kind.get(kind, [])
-        )
+        id_of_path[path] = unit_id
+        for link in links_of_kind.get(kind, []):
+            if (unit_id, link.pk) in already:
+                continue
+            batch.append(
+                KeyLinkObligation(campaign=campaign, key_link=link, unit_id=unit_id, deployment=deployment)
+            )
+            new_per_unit_link[(path, link.key)] = 1
         if len(batch) >= _BATCH:
-            # Obligations an earlier deployment already made are skipped by the unique constraint.
-            KeyLinkObligation.objects.bulk_create(batch, ignore_conflicts=True)
+            KeyLinkObligation.objects.bulk_create(batch)
             batch = []
-    KeyLinkObligation.objects.bulk_create(batch, ignore_conflicts=True)
-    created = existing.count() - before
+    KeyLinkObligation.objects.bulk_create(batch)
+    created = len(new_per_unit_link)
+    rollups.add_new_obligations(campaign_id=campaign.pk, id_of_path=id_of_path, new=new_per_unit_link)
     deployment.units_covered = covered
     deployment.obligations_created += created
     deployment.save(update_fields=["units_covered", "obligations_created"])

@@ -28,7 +28,16 @@ ACTIONS: dict[str, frozenset[str]] = {
     "campaign.manage": frozenset({Role.OFFICE}),
     "campaign.deploy": frozenset({Role.OFFICE}),
     "audit.view": frozenset({Role.OFFICE, Role.SUPERVISOR}),
+    "dashboard.view": STAFF_ROLES,
+    "ledger.edit": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE, Role.FIELD_CADRE}),
+    "ledger.submit": frozenset({Role.FIRST_RESPONSIBLE}),
+    "keylink.report": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
+    # Judging a unit's work is for the level above: these roles must be held over a proper ancestor,
+    # except a supervisor's, which may be held over the unit itself.
+    "ledger.review": frozenset({Role.OFFICE, Role.FIRST_RESPONSIBLE}),
+    "measure.verify": frozenset({Role.OFFICE, Role.FIRST_RESPONSIBLE, Role.SUPERVISOR}),
 }
+FROM_ABOVE = frozenset({"ledger.review", "measure.verify"})
 
 
 class SystemActor:
@@ -76,7 +85,13 @@ def allows(actor: Any, action: str, unit: Unit) -> bool:
     """May ``actor`` perform ``action`` on ``unit`` (or on something that belongs to it)?"""
     if is_system(actor):
         return True
-    return any(unit.is_within(top) for top in scope_units(actor, action))
+    allowed = ACTIONS[action]
+    for assignment in _assignments(actor):
+        if assignment.role not in allowed or not unit.is_within(assignment.unit):
+            continue
+        if action not in FROM_ABOVE or assignment.unit.pk != unit.pk or assignment.role == Role.SUPERVISOR:
+            return True
+    return False
 
 
 def allows_anywhere(actor: Any, action: str) -> bool:
