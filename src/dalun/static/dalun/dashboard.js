@@ -14,7 +14,7 @@
         {label: data.labels.rectified, data: data.rectified, backgroundColor: green},
       ],
     },
-    options: {indexAxis: "y", responsive: true, scales: {x: {stacked: true, beginAtZero: true}, y: {stacked: true}}},
+    options: {indexAxis: "y", responsive: true, scales: {x: {stacked: true, beginAtZero: true, ticks: {precision: 0}}, y: {stacked: true}}},
   });
   new Chart(document.getElementById("chart-measures"), {
     type: "doughnut",
@@ -30,6 +30,6 @@
         {label: data.labels.closed, data: data.timeline.closed, borderColor: green, pointRadius: 0},
       ],
     },
-    options: {responsive: true, scales: {y: {beginAtZero: true}}},
+    options: {responsive: true, scales: {y: {beginAtZero: true, ticks: {precision: 0}}}},
   });
 })();
