@@ -247,3 +247,16 @@ def test_verify_reports_a_tampered_counter(ledger, campaign, make_problem, make_
 def test_measure_target_must_be_a_number(ledger, make_problem, make_measure):
     with pytest.raises(ValidationError):
         make_measure(make_problem(ledger), target=Decimal("1e20"))
+
+
+def test_rollups_command_verifies_and_rebuilds(ledger, campaign, make_problem, make_measure, unit, capsys):
+    from django.core.management import CommandError, call_command
+
+    make_measure(make_problem(ledger))
+    call_command("rollups", "verify")
+    assert "rollups exact" in capsys.readouterr().out
+    Counter.objects.filter(unit=unit("14"), campaign=campaign, metric="problems").update(value=5)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("rollups", "verify", "--campaign", campaign.key)
+    call_command("rollups", "rebuild")
+    call_command("rollups", "verify")
