@@ -29,3 +29,10 @@ def test_demo_loads_the_province_and_is_idempotent(seeded_transactional_db, caps
     assert Unit.objects.get(code="14B007").parent.code == "1404"  # Changzhi Municipal Committee
     assert Unit.objects.get(code="14B008").parent.code == "140105"  # Xiaodian District Committee
     assert Unit.objects.filter(kind="villagers_committee").count() > 18_000
+    from dalun.ledger import rollups
+    from dalun.ledger.models import Measure, Problem
+
+    assert Problem.objects.filter(unit__code="140105", campaign=campaign).count() == 2
+    assert Measure.objects.filter(campaign=campaign).exclude(status="closed").filter(
+        deadline__lt=campaign.starts_on.today()).exists()  # the demo has overdue measures to show
+    assert rollups.differences(campaign_id=campaign.pk) == []

@@ -95,6 +95,32 @@ PATTERNS: dict[str, list[tuple[str, list[tuple[str, str, float | None, float, st
 DEMO_EVIDENCE = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
+def ensure_xiaodian_ledger(campaign: Campaign, *, today: datetime.date | None = None) -> None:
+    """Xiaodian's draft ledger, written through the services as its clerk would (idempotent)."""
+    from dalun.ledger import services
+    from dalun.org.models import Person
+
+    unit = Unit.objects.get(code="140105")
+    if Problem.objects.filter(unit=unit, campaign=campaign).exists():
+        return
+    today = today or timezone.localdate()
+    clerk = Person.objects.get(username="xiaodian_clerk")
+    ledger = services.ledger_open(actor=clerk, unit=unit, campaign=campaign)
+    categories = {category.key: category for category in campaign.categories.all()}
+    for key, (text, specs) in (("reform_awareness", PATTERNS["reform_awareness"][0]),
+                               ("work_style", PATTERNS["work_style"][0])):
+        problem = services.problem_create(actor=clerk, ledger=ledger, category=categories[key],
+                                          manifestation=text.format(unit=unit.name), source="self",
+                                          visibility="public")
+        for number, (action, indicator, baseline, target, target_unit) in enumerate(specs):
+            deadline = today - datetime.timedelta(days=3) if number else None  # one of them is overdue
+            measure = services.measure_create(
+                actor=clerk, problem=problem, action=action, indicator=indicator,
+                baseline=None if baseline is None else Decimal(str(baseline)), target=Decimal(str(target)),
+                target_unit=target_unit, owner="刘芳", deadline=deadline, working_days=None if deadline else 20)
+            services.measure_progress(actor=clerk, measure=measure, percent=40, text="已制定工作方案并启动实施")
+
+
 def _ledger_units() -> list[Unit]:
     units = list(Unit.objects.filter(depth__lte=4).exclude(code__in=SKIPPED_UNIT_CODES).order_by("path"))
     villages = list(Unit.objects.filter(depth=5).order_by("path").values_list("pk", flat=True))

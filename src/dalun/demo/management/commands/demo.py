@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from dalun.demo.campaign import ensure_campaign
-from dalun.demo.ledgers import ensure_ledgers
+from dalun.demo.ledgers import ensure_ledgers, ensure_xiaodian_ledger
 from dalun.demo.personas import DEMO_PASSWORD, PERSONAS, ensure_personas
 from dalun.demo.province import load_province
 from dalun.web.management.commands.compiletranslations import compile_catalogues
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         ensure_personas()
         campaign = ensure_campaign()
         measures = ensure_ledgers(campaign)
+        ensure_xiaodian_ledger(campaign)
         self.stdout.write(
             f"Demo ready in {time.monotonic() - started:.1f} s: {added} units added, "
             f"campaign '{campaign.key}' deployed to the province, {measures} demo measures.\n"
