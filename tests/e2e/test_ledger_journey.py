@@ -18,9 +18,13 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 @pytest.fixture
 def deployed(seeded_transactional_db):
     text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
-    campaign = campaign_create(actor=SYSTEM, template_text=text, source="big-discussion.yaml",
-                               starts_on=demo_campaign_start(timezone.localdate()),
-                               owner_unit=Unit.objects.get(code="14"))
+    campaign = campaign_create(
+        actor=SYSTEM,
+        template_text=text,
+        source="big-discussion.yaml",
+        starts_on=demo_campaign_start(timezone.localdate()),
+        owner_unit=Unit.objects.get(code="14"),
+    )
     campaign_deploy(actor=SYSTEM, campaign=campaign, root=Unit.objects.get(code="1401"))
     return campaign
 
@@ -48,7 +52,8 @@ def test_ledger_from_clerk_to_city_dashboard(page, deployed, shot, tmp_path):
     page.goto(ledger_url)
     page.click("#add-problem summary")
     page.select_option("#add-problem select[name=category]", label="工作作风不实")
-    page.fill("#add-problem textarea[name=manifestation]", "政务服务中心部分窗口办事效率不高，群众排队时间长。")
+    problem = "政务服务中心部分窗口办事效率不高，群众排队时间长。"
+    page.fill("#add-problem textarea[name=manifestation]", problem)
     page.click("#add-problem button[type=submit]")
     page.wait_for_selector("text=政务服务中心部分窗口办事效率不高")
     page.click(".problem .addform summary")

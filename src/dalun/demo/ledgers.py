@@ -92,6 +92,7 @@ PATTERNS: dict[str, list[tuple[str, list[tuple[str, str, float | None, float, st
     ],
 }
 
+DEMO_PROGRESS_NOTE = "已制定工作方案并启动实施"
 DEMO_EVIDENCE = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -107,18 +108,33 @@ def ensure_xiaodian_ledger(campaign: Campaign, *, today: datetime.date | None = 
     clerk = Person.objects.get(username="xiaodian_clerk")
     ledger = services.ledger_open(actor=clerk, unit=unit, campaign=campaign)
     categories = {category.key: category for category in campaign.categories.all()}
-    for key, (text, specs) in (("reform_awareness", PATTERNS["reform_awareness"][0]),
-                               ("work_style", PATTERNS["work_style"][0])):
-        problem = services.problem_create(actor=clerk, ledger=ledger, category=categories[key],
-                                          manifestation=text.format(unit=unit.name), source="self",
-                                          visibility="public")
+    for key, (text, specs) in (
+        ("reform_awareness", PATTERNS["reform_awareness"][0]),
+        ("work_style", PATTERNS["work_style"][0]),
+    ):
+        problem = services.problem_create(
+            actor=clerk,
+            ledger=ledger,
+            category=categories[key],
+            manifestation=text.format(unit=unit.name),
+            source="self",
+            visibility="public",
+        )
         for number, (action, indicator, baseline, target, target_unit) in enumerate(specs):
             deadline = today - datetime.timedelta(days=3) if number else None  # one of them is overdue
             measure = services.measure_create(
-                actor=clerk, problem=problem, action=action, indicator=indicator,
-                baseline=None if baseline is None else Decimal(str(baseline)), target=Decimal(str(target)),
-                target_unit=target_unit, owner="刘芳", deadline=deadline, working_days=None if deadline else 20)
-            services.measure_progress(actor=clerk, measure=measure, percent=40, text="已制定工作方案并启动实施")
+                actor=clerk,
+                problem=problem,
+                action=action,
+                indicator=indicator,
+                baseline=None if baseline is None else Decimal(str(baseline)),
+                target=Decimal(str(target)),
+                target_unit=target_unit,
+                owner="刘芳",
+                deadline=deadline,
+                working_days=None if deadline else 20,
+            )
+            services.measure_progress(actor=clerk, measure=measure, percent=40, text=DEMO_PROGRESS_NOTE)
 
 
 def _ledger_units() -> list[Unit]:

@@ -28,5 +28,7 @@ class Command(BaseCommand):
         for line in found:
             self.stdout.write(line)
         if found:
-            raise CommandError(f"{len(found)} aggregate(s) differ from the rows (run `dalun rollups rebuild`)")
+            raise CommandError(
+                f"{len(found)} aggregate(s) differ from the rows (run `dalun rollups rebuild`)"
+            )
         self.stdout.write("rollups exact")
