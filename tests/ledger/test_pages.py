@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dalun.ledger import services
 from dalun.ledger.choices import LedgerStatus
 from dalun.ledger.models import Measure, Problem
 
@@ -159,3 +160,33 @@ def test_dashboard_query_count_does_not_grow_with_data(
         assert office.get(f"/dashboard/{unit('14').pk}/{campaign.key}/").status_code == 200
     with django_assert_max_num_queries(20):
         assert clerk.get(ledger_url(unit("140105"), campaign)).status_code == 200
+
+
+def test_evidence_of_internal_problems_and_key_links_is_not_found_outside(
+    client, client_as, ledger, make_problem, make_measure, persona, unit
+):
+    from dalun.campaigns.models import KeyLinkObligation
+
+    from .conftest import pdf_upload
+
+    clerk = persona("xiaodian_clerk")
+    public = services.evidence_attach(
+        actor=clerk, measure=make_measure(make_problem(ledger)), upload=pdf_upload()
+    )
+    hidden = services.evidence_attach(
+        actor=clerk, measure=make_measure(make_problem(ledger, visibility="internal")), upload=pdf_upload()
+    )
+    obligation = KeyLinkObligation.objects.get(unit=unit("140105"), key_link__key="mobilisation")
+    progress = services.keylink_report(
+        actor=clerk,
+        obligation=obligation,
+        status="done",
+        reported_on=obligation.key_link.starts_on,
+        upload=pdf_upload(),
+    )
+    link_file = progress.evidence.get()
+    assert client.get(f"/evidence/{public.pk}/").status_code == 200
+    for evidence in (hidden, link_file):
+        assert client.get(f"/evidence/{evidence.pk}/").status_code == 404
+        assert client_as("yingze_clerk").get(f"/evidence/{evidence.pk}/").status_code == 404
+        assert client_as("xiaodian_clerk").get(f"/evidence/{evidence.pk}/").status_code == 200

@@ -101,15 +101,18 @@ def measure_get(*, actor: Any, measure_id: int) -> Measure:
 
 
 def evidence_get(*, actor: Any, evidence_id: int) -> Evidence:
+    """A file: a public problem's evidence is public; a key link's, or an internal problem's, is for the
+    staff of the unit's subtree (others are told it does not exist)."""
     evidence = (
-        Evidence.objects.select_related("measure__problem", "key_link_progress")
-        .filter(pk=evidence_id)
-        .first()
+        Evidence.objects.select_related("measure__problem__unit", "unit").filter(pk=evidence_id).first()
     )
     if evidence is None:
         raise Http404("no such evidence")
-    problem = evidence.measure.problem if evidence.measure else None
-    if problem is not None and not _may_see(actor, problem):
+    if evidence.measure is not None:
+        visible = _may_see(actor, evidence.measure.problem)
+    else:
+        visible = policy.allows(actor, "unit.view_internal", evidence.unit)
+    if not visible:
         raise Http404("no such evidence")
     return evidence
 
