@@ -33,6 +33,10 @@ def test_demo_loads_the_province_and_is_idempotent(seeded_transactional_db, caps
     from dalun.ledger.models import Measure, Problem
 
     assert Problem.objects.filter(unit__code="140105", campaign=campaign).count() == 2
-    assert Measure.objects.filter(campaign=campaign).exclude(status="closed").filter(
-        deadline__lt=campaign.starts_on.today()).exists()  # the demo has overdue measures to show
+    assert (
+        Measure.objects.filter(campaign=campaign)
+        .exclude(status="closed")
+        .filter(deadline__lt=campaign.starts_on.today())
+        .exists()
+    )  # the demo has overdue measures to show
     assert rollups.differences(campaign_id=campaign.pk) == []
