@@ -59,6 +59,15 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():  # type: ignore[no-untyped-def]
+    """Code called directly by a test speaks English; pages still follow the request's language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings):  # type: ignore[no-untyped-def]
     """Each test gets its own empty cache, never the file cache a local server uses."""
     from django.core.cache import caches

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from dalun.campaigns.models import Campaign, ProblemCategory
@@ -187,7 +188,7 @@ def _read_sheets(content: bytes, filename: str) -> dict[str, list[list[Any]]]:
                 RowError(
                     0,
                     "",
-                    _("The file is larger than %(limit)s MB.") % {"limit": MAX_IMPORT_BYTES // (1024 * 1024)},
+                    _("The file is larger than %(limit)s.") % {"limit": filesizeformat(MAX_IMPORT_BYTES)},
                 )
             ]
         )
