@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "dalun.ledger",
     "dalun.workcalendar",
     "dalun.dashboards",
+    "dalun.voices",
+    "dalun.portal",
     "dalun.audit",
     "dalun.web",
     "dalun.demo",
@@ -161,6 +163,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DALUN_LOG_LEVEL", "WARNING")},
 }
+
+# E-mail: SMTP when DALUN_EMAIL_HOST is set, else printed on the console (the embedded demo).
+if "DALUN_EMAIL_HOST" in os.environ:
+    EMAIL_HOST = os.environ["DALUN_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("DALUN_EMAIL_PORT", "25"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DALUN_EMAIL_FROM", "dalun@localhost")
 
 DALUN_CAMPAIGN_TEMPLATES_DIR = PACKAGE_DIR / "campaign_templates"
 # Largest unit import accepted, in bytes (30,000 rows is about 2 MB).

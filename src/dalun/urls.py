@@ -21,4 +21,6 @@ urlpatterns = [
     path("", include("dalun.ledger.urls")),
     path("", include("dalun.dashboards.urls")),
     path("", include("dalun.workcalendar.urls")),
+    path("", include("dalun.voices.urls")),
+    path("", include("dalun.portal.urls")),
 ]

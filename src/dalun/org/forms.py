@@ -15,7 +15,7 @@ class UnitEditForm(forms.ModelForm):
 
     class Meta:
         model = Unit
-        fields = ["name", "name_en", "name_pinyin", "kind", "code"]
+        fields = ["name", "name_en", "name_pinyin", "kind", "code", "duties"]
 
     def clean_code(self) -> str | None:
         return self.cleaned_data["code"] or None

@@ -41,6 +41,11 @@ class Unit(models.Model):
     name = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=300, blank=True)
     name_pinyin = models.CharField(_("name (pinyin)"), max_length=400, blank=True)
+    duties = models.TextField(
+        _("duties"),
+        blank=True,
+        help_text=_("What the unit is responsible for; used to route public suggestions to it."),
+    )
     # Normalised name, English name, pinyin and code, so one LIKE serves search in any language.
     search_text = models.TextField(editable=False, default="")
     child_count = models.PositiveIntegerField(_("children"), default=0, editable=False)

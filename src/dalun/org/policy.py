@@ -32,6 +32,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "ledger.edit": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE, Role.FIELD_CADRE}),
     "ledger.submit": frozenset({Role.FIRST_RESPONSIBLE}),
     "keylink.report": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
+    "suggestion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
+    "suggestion.answer": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
     # Judging a unit's work is for the level above: these roles must be held over a proper ancestor,
     # except a supervisor's, which may be held over the unit itself.
     "ledger.review": frozenset({Role.OFFICE, Role.FIRST_RESPONSIBLE}),

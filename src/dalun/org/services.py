@@ -19,7 +19,7 @@ from dalun.org.choices import Role, UnitKind
 from dalun.org.importing import ParsedFile, Progress, RowError, UnitImportError, UnitRow
 from dalun.org.models import Person, RoleAssignment, Unit
 
-EDITABLE_UNIT_FIELDS = ("name", "name_en", "name_pinyin", "kind", "code")
+EDITABLE_UNIT_FIELDS = ("name", "name_en", "name_pinyin", "kind", "code", "duties")
 _CHUNK = 2000
 
 

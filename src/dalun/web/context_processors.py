@@ -10,12 +10,20 @@ from dalun.org import policy
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
-    entries = [(reverse("unit-tree"), _("Organisation")), (reverse("campaign-list"), _("Campaigns"))]
+    entries = [
+        (reverse("portal-home"), _("Public portal")),
+        (reverse("unit-tree"), _("Organisation")),
+        (reverse("campaign-list"), _("Campaigns")),
+    ]
     dashboard_units = policy.scope_units(user, "dashboard.view")
     if dashboard_units:
         campaign = Campaign.objects.order_by("-starts_on").only("key").first()
         if campaign is not None:
             entries.append((reverse("dashboard", args=[dashboard_units[0].pk, campaign.key]), _("Dashboard")))
+    if policy.allows_anywhere(user, "suggestion.moderate"):
+        entries.append((reverse("voices-queue"), _("Moderation")))
+    if policy.allows_anywhere(user, "suggestion.answer"):
+        entries.append((reverse("voices-inbox"), _("Suggestions to answer")))
     if policy.allows_anywhere(user, "unit.import"):
         entries.append((reverse("unit-import"), _("Import units")))
     if policy.allows_anywhere(user, "campaign.manage"):

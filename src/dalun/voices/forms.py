@@ -1,0 +1,55 @@
+"""Forms of public participation."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dalun.voices.choices import Adoption, Rating
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class SuggestionForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    text = forms.CharField(
+        label=_("Your suggestion"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000
+    )
+    category = forms.ChoiceField(label=_("Which problem does it concern?"), required=False)
+    unit_code = forms.CharField(
+        label=_("Unit concerned (code, or leave empty if you don't know)"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"list": "unit-options"}),
+    )
+    contact = forms.CharField(
+        label=_("Contact (optional, e-mail or phone; seen only by the moderators and the unit that answers)"),
+        required=False,
+        max_length=200,
+    )
+    attachments = forms.FileField(
+        label=_("Attachments (optional: PDF, images, office documents)"),
+        required=False,
+        widget=MultipleFileInput(attrs={"multiple": True}),
+    )
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    adoption = forms.ChoiceField(label=_("Adoption"), choices=Adoption.choices)
+    reason = forms.CharField(
+        label=_("Reason (needed unless adopted)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    to_ledger = forms.ChoiceField(label=_("Add it to our ledger as a problem under"), required=False)
+
+
+class RatingForm(forms.Form):
+    rating = forms.ChoiceField(
+        label=_("How satisfied are you with the answer?"), choices=Rating.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

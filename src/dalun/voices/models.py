@@ -1,0 +1,182 @@
+"""Public suggestions ("golden ideas"): submitted by anyone, moderated, routed to the responsible unit,
+answered within a deadline in working days, adopted into ledgers, rated by the people who sent them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from dalun.campaigns.models import Campaign, ProblemCategory
+from dalun.ledger.models import Problem
+from dalun.org.models import Unit
+from dalun.voices.choices import Adoption, Handling, Moderation, Rating
+
+
+class Suggestion(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="suggestions")
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("suggestion"), max_length=5000)
+    category = models.ForeignKey(
+        ProblemCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The unit the submitter named (empty for "I don't know") and the unit it was routed to.
+    concerns_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    routed_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("responsible unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routed_suggestions",
+    )
+    escalated_to = models.ForeignKey(
+        Unit,
+        verbose_name=_("escalated to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalated_suggestions",
+    )
+    receipt_code = models.CharField(_("receipt code"), max_length=20, unique=True)
+    contact_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.PENDING)
+    handling = models.CharField(max_length=10, choices=Handling.choices, default=Handling.UNROUTED)
+    reject_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
+    search_text = models.TextField(editable=False, default="")
+    support_count = models.PositiveIntegerField(default=0, editable=False)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(_("answer due"), null=True, blank=True)
+    due_estimated = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["campaign", "moderation", "handling"], name="voices_suggestion_state"),
+            models.Index(fields=["routed_unit", "handling", "due_on"], name="voices_suggestion_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal-receipt", args=[self.receipt_code])
+
+
+class Attachment(models.Model):
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="suggestions/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    mime = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Support(models.Model):
+    """A +1; one per participant (a cookie's pseudonymous id), with the network it came from."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="supports")
+    participant = models.CharField(max_length=64)
+    network = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "participant"], name="voices_one_support")
+        ]
+
+    def __str__(self) -> str:
+        return f"+1 {self.suggestion_id}"
+
+
+class Transfer(models.Model):
+    """The suggestion moved from one unit to another: routed, passed on, or escalated; the history routing
+    proposals learn from."""
+
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="transfers")
+    from_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.suggestion_id} → {self.to_unit_id}"
+
+
+class Response(models.Model):
+    suggestion = models.OneToOneField(Suggestion, on_delete=models.CASCADE, related_name="response")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("answer"), max_length=5000)
+    adoption = models.CharField(_("adoption"), max_length=12, choices=Adoption.choices)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="from_suggestions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now_add=True)
+    on_time = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.suggestion_id}: {self.get_adoption_display()}"
+
+
+class Satisfaction(models.Model):
+    suggestion = models.OneToOneField(Suggestion, on_delete=models.CASCADE, related_name="satisfaction")
+    rating = models.CharField(_("rating"), max_length=14, choices=Rating.choices)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    rated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.get_rating_display()
+
+
+class Notification(models.Model):
+    """An in-app notice to a staff member (an e-mail goes out too)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read"], name="voices_notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.text

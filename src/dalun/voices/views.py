@@ -1,0 +1,120 @@
+"""Staff pages of public participation: the moderators' queue, units' inboxes and a suggestion's handling."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dalun.campaigns.models import localized
+from dalun.ledger.views import _explain
+from dalun.org import policy
+from dalun.org.models import Unit
+from dalun.voices import selectors, services
+from dalun.voices.forms import AnswerForm
+from dalun.voices.models import Notification, Suggestion
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    if not policy.allows_anywhere(request.user, "suggestion.moderate"):
+        raise policy.PermissionDenied("suggestion.moderate")
+    return render(request, "voices/queue.html", {"items": selectors.moderation_queue(actor=request.user)})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    if not policy.allows_anywhere(request.user, "suggestion.answer"):
+        raise policy.PermissionDenied("suggestion.answer")
+    return render(request, "voices/inbox.html", {"rows": selectors.inbox(actor=request.user)[:200]})
+
+
+@login_required
+def suggestion_detail(request: HttpRequest, suggestion_id: int) -> HttpResponse:
+    suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
+    form = AnswerForm()
+    form.fields["to_ledger"].choices = [("", "—")] + [
+        (c.pk, localized(c.name)) for c in suggestion.campaign.categories.order_by("position")
+    ]
+    return render(
+        request,
+        "voices/suggestion_detail.html",
+        {
+            "suggestion": suggestion,
+            "contact": services.contact_of(actor=request.user, suggestion=suggestion)
+            if services.may_see_contact(request.user, suggestion)
+            else "",
+            "moderates": policy.allows(request.user, "suggestion.moderate", suggestion.campaign.owner_unit),
+            "answers": suggestion.routed_unit is not None
+            and policy.allows(request.user, "suggestion.answer", suggestion.routed_unit),
+            "answer_form": form,
+            "transfers": suggestion.transfers.select_related("from_unit", "to_unit", "actor"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def suggestion_act(request: HttpRequest, suggestion_id: int) -> HttpResponse:
+    """One endpoint for the moderators' and the unit's decisions; each goes to its service."""
+    suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
+    action, data, actor = request.POST.get("action", ""), request.POST, request.user
+    try:
+        if action == "publish":
+            services.suggestion_publish(actor=actor, suggestion=suggestion)
+        elif action in {"reject", "spam"}:
+            services.suggestion_reject(
+                actor=actor, suggestion=suggestion, reason=data.get("reason", ""), spam=action == "spam"
+            )
+        elif action == "merge":
+            into = Suggestion.objects.filter(pk=data.get("into") or 0).first()
+            if into is None:
+                raise ValidationError({"into": _("Choose the suggestion to merge into.")})
+            services.suggestion_merge(actor=actor, suggestion=suggestion, into=into)
+        elif action in {"route", "pass_on"}:
+            unit = (
+                Unit.objects.filter(pk=data.get("unit") or 0).first()
+                or Unit.objects.filter(code=data.get("unit_code", "").strip() or None).first()
+            )
+            if unit is None:
+                raise ValidationError({"unit": _("No unit has this code.")})
+            if action == "route":
+                services.suggestion_route(actor=actor, suggestion=suggestion, unit=unit)
+            else:
+                services.suggestion_pass_on(
+                    actor=actor, suggestion=suggestion, unit=unit, reason=data.get("reason", "")
+                )
+        elif action == "answer":
+            form = AnswerForm(data)
+            form.fields["to_ledger"].choices = [("", "—")] + [
+                (str(c.pk), c.pk) for c in suggestion.campaign.categories.all()
+            ]
+            if not form.is_valid():
+                raise ValidationError(form.errors)
+            category = suggestion.campaign.categories.filter(pk=form.cleaned_data["to_ledger"] or 0).first()
+            services.suggestion_answer(
+                actor=actor,
+                suggestion=suggestion,
+                text=form.cleaned_data["text"],
+                adoption=form.cleaned_data["adoption"],
+                reason=form.cleaned_data["reason"],
+                to_ledger=category,
+            )
+        else:
+            raise ValidationError(_("Unknown decision."))
+    except ValidationError as error:
+        messages.error(request, _explain(error))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("voices-suggestion", suggestion_id)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    rows = list(Notification.objects.filter(recipient=request.user)[:100])
+    services.notifications_mark_read(actor=request.user)
+    return render(request, "voices/notifications.html", {"rows": rows})

@@ -1,0 +1,57 @@
+"""Rate limits kept in the shared cache (Redis in production), so every process counts the same requests.
+
+A fixed window per key: simple, cheap (one cache round trip), and enough to stop floods from one address or
+one participant; the answer is 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"rate limited; retry after {retry_after} s")
+
+
+def client_network(request: HttpRequest) -> str:
+    """A hash of the client's address (the proxy's X-Forwarded-For is trusted only when configured)."""
+    from django.conf import settings
+
+    address = request.META.get("REMOTE_ADDR", "")
+    if getattr(settings, "DALUN_TRUST_X_FORWARDED_FOR", False):
+        address = request.META.get("HTTP_X_FORWARDED_FOR", address).split(",")[0].strip()
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
+
+
+def hit(scope: str, key: str, *, limit: int, window: int) -> None:
+    """Count one request for ``key`` in ``scope``; raise RateLimited past ``limit`` per ``window`` seconds."""
+    now = int(time.time())
+    slot = now // window
+    cache_key = f"rl:{scope}:{key}:{slot}"
+    if cache.add(cache_key, 1, window + 1):
+        return
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, window + 1)
+        return
+    if count > limit:
+        raise RateLimited(retry_after=(slot + 1) * window - now)
+
+
+def too_many(error: RateLimited) -> HttpResponse:
+    response = HttpResponse(
+        _("Too many requests: please wait %(seconds)s seconds and try again.")
+        % {"seconds": error.retry_after},
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
