@@ -127,7 +127,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
                     category=campaign.categories.filter(pk=data["category"] or 0).first(),
                     concerns_unit=unit,
                     contact=data["contact"],
-                    attachments=request.FILES.getlist("attachments"),
+                    attachments=data["attachments"],
                 )
             except ValidationError as error:
                 for field, problems in error.message_dict.items():

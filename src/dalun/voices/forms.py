@@ -10,6 +10,19 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe); the service checks each one's content."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class SuggestionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     text = forms.CharField(
@@ -27,10 +40,8 @@ class SuggestionForm(forms.Form):
         required=False,
         max_length=200,
     )
-    attachments = forms.FileField(
-        label=_("Attachments (optional: PDF, images, office documents)"),
-        required=False,
-        widget=MultipleFileInput(attrs={"multiple": True}),
+    attachments = MultipleFileField(
+        label=_("Attachments (optional: PDF, images, office documents)"), required=False
     )
 
 

@@ -393,6 +393,7 @@ def suggestion_support(*, suggestion: Suggestion, participant: str, network: str
 @transaction.atomic
 def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "") -> Satisfaction:
     """The submitter (who holds the receipt code) rates the answer, once."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.handling != Handling.ANSWERED:
         raise ValidationError(_("The suggestion has not been answered yet."))
     if Satisfaction.objects.filter(suggestion=suggestion).exists():

@@ -9,6 +9,7 @@ from dalun.demo.campaign import ensure_campaign
 from dalun.demo.ledgers import ensure_ledgers, ensure_xiaodian_ledger
 from dalun.demo.personas import DEMO_PASSWORD, PERSONAS, ensure_personas
 from dalun.demo.province import load_province
+from dalun.demo.suggestions import ensure_suggestions
 from dalun.web.management.commands.compiletranslations import compile_catalogues
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         campaign = ensure_campaign()
         measures = ensure_ledgers(campaign)
         ensure_xiaodian_ledger(campaign)
+        ensure_suggestions(campaign)
         self.stdout.write(
             f"Demo ready in {time.monotonic() - started:.1f} s: {added} units added, "
             f"campaign '{campaign.key}' deployed to the province, {measures} demo measures.\n"
