@@ -21,6 +21,7 @@ from dalun.org.models import Unit
 from dalun.org.selectors import unit_ancestors, unit_get
 from dalun.voices import selectors, services
 from dalun.voices.forms import RatingForm, SuggestionForm
+from dalun.voices.models import Suggestion
 from dalun.web.ratelimit import RateLimited, client_network, hit, too_many
 
 PARTICIPANT_COOKIE = "dalun_participant"
@@ -133,6 +134,13 @@ def suggest(request: HttpRequest) -> HttpResponse:
                 for field, problems in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, problems)
             else:
+                messages.success(
+                    request,
+                    _(
+                        "Your suggestion has been sent. Write down its receipt code or keep "
+                        "this page's address to follow it."
+                    ),
+                )
                 return redirect("portal-receipt", suggestion.receipt_code)
     return render(
         request,
@@ -161,10 +169,22 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def receipt_lookup(request: HttpRequest) -> HttpResponse:
-    code = request.GET.get("code", "").strip()
-    if code:
-        return redirect("portal-receipt", code.upper())
-    return render(request, "portal/receipt_lookup.html")
+    """Find a suggestion by its receipt code, typed in any case, with or without dashes and spaces."""
+    typed = request.GET.get("code", "")
+    code = normalise_receipt(typed)
+    if code and Suggestion.objects.filter(receipt_code=code).exists():
+        return redirect("portal-receipt", code)
+    return render(
+        request,
+        "portal/receipt_lookup.html",
+        {"typed": typed, "not_found": bool(typed.strip())},
+        status=404 if typed.strip() else 200,
+    )
+
+
+def normalise_receipt(typed: str) -> str:
+    raw = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 12 else typed.strip().upper()
 
 
 def disclosure(request: HttpRequest, unit_id: int) -> HttpResponse:

@@ -11,7 +11,6 @@ import datetime
 import re
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +21,16 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from dalun.apikeys.auth import staff_auth
-from dalun.apikeys.fields import ErrorOut, Page, ValidText, errors, printable
+from dalun.apikeys.fields import (
+    CategoryRef,
+    Page,
+    UnitRef,
+    ValidText,
+    errors,
+    printable,
+    rate_limit,
+    read_limit,
+)
 from dalun.apikeys.idempotency import clean_key, idempotent
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.org import policy
@@ -30,7 +38,6 @@ from dalun.org.models import Unit
 from dalun.voices import selectors, services
 from dalun.voices.choices import Adoption, Handling, Moderation
 from dalun.voices.models import Suggestion
-from dalun.web.ratelimit import client_network, hit
 
 router = Router(tags=["suggestions"])
 STAFF = ["staff: suggestions"]
@@ -39,33 +46,7 @@ RECEIPT_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 QUERY_MAX = 100
 
 
-def _limit(request: HttpRequest, scope: str, limit_setting: str, default_limit: int, window: int) -> None:
-    """Count the request against its network's budget (settings may change the limits)."""
-    hit(
-        scope,
-        client_network(request),
-        limit=int(getattr(settings, limit_setting, default_limit)),
-        window=int(getattr(settings, f"{limit_setting}_WINDOW", window)),
-    )
-
-
-def _read_limit(request: HttpRequest) -> None:
-    _limit(request, "api.read", "DALUN_API_READ_LIMIT", 600, 60)
-
-
 # --- schemas ---------------------------------------------------------------------------------------------
-
-
-class UnitRef(Schema):
-    id: int
-    code: str | None
-    name: str
-    name_en: str
-
-
-class CategoryRef(Schema):
-    key: str
-    name: dict[str, str]
 
 
 class AnswerOut(Schema):
@@ -107,8 +88,8 @@ class SuggestionIn(Schema):
     unit_code: ValidText | None = Field(
         None, max_length=32, description="official code of the unit concerned"
     )
-    contact: ValidText = Field(
-        "",
+    contact: ValidText | None = Field(
+        None,
         max_length=services.CONTACT_MAX,
         description="e-mail or phone; seen only by the moderators and the unit that answers",
     )
@@ -175,6 +156,13 @@ class StaffSuggestionOut(Schema):
 class StaffSuggestionDetailOut(StaffSuggestionOut):
     contact: str = Field("", description="only for the moderators and the staff of the responsible unit")
 
+    @staticmethod
+    def resolve_contact(obj: Suggestion, context: dict[str, Any]) -> str:
+        actor = context["request"].user
+        return (
+            services.contact_of(actor=actor, suggestion=obj) if services.may_see_contact(actor, obj) else ""
+        )
+
 
 class SimilarOut(Schema):
     id: int
@@ -219,20 +207,18 @@ class AnswerIn(Schema):
 @paginate(Page)
 def list_suggestions(request: HttpRequest, q: str = "") -> QuerySet[Suggestion]:
     """Published suggestions, newest first; ``q`` searches title and text (Chinese as typed)."""
-    _read_limit(request)
+    read_limit(request)
     query = printable(q, maximum=QUERY_MAX)
     return selectors.public_suggestions(query=query).select_related("category")
 
 
 @router.get("/suggestions/{suggestion_id}", response={200: SuggestionOut, **errors(404, 429)})
 def get_suggestion(request: HttpRequest, suggestion_id: int) -> Suggestion:
-    _read_limit(request)
-    suggestion = selectors.public_get(suggestion_id=suggestion_id)
-    return (
-        selectors.public_suggestions()
-        .select_related("category")
-        .get(pk=suggestion.pk)  # the published row with what the answer shows, in one query
-    )
+    read_limit(request)
+    suggestion = selectors.public_suggestions().select_related("category").filter(pk=suggestion_id).first()
+    if suggestion is None:
+        raise Http404("no such suggestion")
+    return suggestion
 
 
 def _campaign(key: str | None) -> Campaign:
@@ -261,7 +247,7 @@ def _submit(payload: SuggestionIn) -> Suggestion:
         text=payload.text,
         category=category,
         concerns_unit=unit,
-        contact=payload.contact,
+        contact=payload.contact or "",
     )
 
 
@@ -292,12 +278,13 @@ def submit_suggestion(
     creates nothing; the same key with another body is refused (422 ``idempotency_mismatch``).
     Too many submissions from one network are answered 429 with ``Retry-After``.
     """
-    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+    content_type = request.content_type or ""
+    if content_type != "application/json" and not content_type.endswith("+json"):
         raise HttpError(415, "Send the suggestion as application/json.")
     key = clean_key(idempotency_key)
 
     def produce() -> tuple[int, dict[str, Any]]:
-        _limit(request, "api.submit", "DALUN_API_SUBMIT_LIMIT", 10, 3600)
+        rate_limit(request, "api.submit", setting="DALUN_API_SUBMIT_LIMIT", limit=10, window=3600)
         suggestion = _submit(payload)
         return 201, {
             "id": suggestion.pk,
@@ -306,7 +293,7 @@ def submit_suggestion(
             "receipt_url": f"/api/receipts/{suggestion.receipt_code}",
         }
 
-    outcome = idempotent(key=key, route=SUBMIT_ROUTE, payload=payload.dict(), produce=produce)
+    outcome = idempotent(key=key, route=SUBMIT_ROUTE, payload=payload.model_dump(), produce=produce)
     response["Location"] = outcome.body.get("receipt_url", "")
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
@@ -316,7 +303,7 @@ def submit_suggestion(
 @router.get("/receipts/{code}", response={200: ReceiptOut, **errors(404, 429)})
 def get_receipt(request: HttpRequest, code: str) -> Suggestion:
     """Where one's own suggestion stands, by its receipt code."""
-    _read_limit(request)
+    read_limit(request)
     if not RECEIPT_PATTERN.match(code):
         raise Http404("no such receipt")
     return selectors.by_receipt(code=code)
@@ -392,49 +379,37 @@ def inbox(request: HttpRequest) -> QuerySet[Suggestion]:
     return selectors.inbox(actor=request.user).select_related("category", "concerns_unit")
 
 
-def _detail(request: HttpRequest, suggestion: Suggestion) -> dict[str, Any]:
-    current = selectors.staff_get(actor=request.user, suggestion_id=suggestion.pk)
-    data = StaffSuggestionOut.from_orm(current).dict()
-    data["contact"] = (
-        services.contact_of(actor=request.user, suggestion=current)
-        if services.may_see_contact(request.user, current)
-        else ""
-    )
-    return data
-
-
 @router.get(
     "/staff/suggestions/{suggestion_id}",
     response={200: StaffSuggestionDetailOut, **errors(401, 404)},
     auth=staff_auth,
     tags=STAFF,
 )
-def staff_suggestion(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
+def staff_suggestion(request: HttpRequest, suggestion_id: int) -> Suggestion:
     """One suggestion as its moderators and its responsible unit see it, contact included."""
-    return _detail(request, selectors.staff_get(actor=request.user, suggestion_id=suggestion_id))
+    return selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
 
 
 STAFF_WRITE = {200: StaffSuggestionDetailOut, **errors(401, 403, 404, 422)}
 
 
 @router.post("/staff/suggestions/{suggestion_id}/publish", response=STAFF_WRITE, auth=staff_auth, tags=STAFF)
-def publish(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
+def publish(request: HttpRequest, suggestion_id: int) -> Suggestion:
     suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
-    return _detail(request, services.suggestion_publish(actor=request.user, suggestion=suggestion))
+    return services.suggestion_publish(actor=request.user, suggestion=suggestion)
 
 
 @router.post("/staff/suggestions/{suggestion_id}/reject", response=STAFF_WRITE, auth=staff_auth, tags=STAFF)
-def reject(request: HttpRequest, suggestion_id: int, payload: RejectIn) -> dict[str, Any]:
+def reject(request: HttpRequest, suggestion_id: int, payload: RejectIn) -> Suggestion:
     """Refuse publication with a reason the submitter sees, or mark it spam."""
     suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
-    rejected = services.suggestion_reject(
+    return services.suggestion_reject(
         actor=request.user, suggestion=suggestion, reason=payload.reason, spam=payload.spam
     )
-    return _detail(request, rejected)
 
 
 @router.post("/staff/suggestions/{suggestion_id}/route", response=STAFF_WRITE, auth=staff_auth, tags=STAFF)
-def route(request: HttpRequest, suggestion_id: int, payload: RouteIn) -> dict[str, Any]:
+def route(request: HttpRequest, suggestion_id: int, payload: RouteIn) -> Suggestion:
     """Send a published suggestion to the unit that must answer it (by ``unit_id`` or ``unit_code``)."""
     suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
     unit = None
@@ -444,7 +419,7 @@ def route(request: HttpRequest, suggestion_id: int, payload: RouteIn) -> dict[st
         unit = Unit.objects.filter(code=payload.unit_code.strip()).first()
     if unit is None:
         raise ValidationError({"unit": _("No unit has this code.")})
-    return _detail(request, services.suggestion_route(actor=request.user, suggestion=suggestion, unit=unit))
+    return services.suggestion_route(actor=request.user, suggestion=suggestion, unit=unit)
 
 
 @router.post(
@@ -469,6 +444,3 @@ def answer(request: HttpRequest, suggestion_id: int, payload: AnswerIn) -> Any:
         reason=payload.reason,
         to_ledger=category,
     )
-
-
-__all__ = ["ErrorOut", "router"]

@@ -180,7 +180,7 @@ def may_see_contact(actor: Any, suggestion: Suggestion) -> bool:
 
 def _locked(suggestion: Suggestion) -> Suggestion:
     return (
-        Suggestion.objects.select_for_update()
+        Suggestion.objects.select_for_update(of=("self",))
         .select_related("campaign__owner_unit", "routed_unit")
         .get(pk=suggestion.pk)
     )
@@ -416,7 +416,7 @@ def suggestions_escalate(*, today: datetime.date | None = None) -> int:
     """Suggestions not answered by their deadline go to the routed unit's parent as well; returns how many."""
     today = today or timezone.localdate()
     overdue = list(
-        Suggestion.objects.select_for_update()
+        Suggestion.objects.select_for_update(of=("self",))
         .filter(handling=Handling.ROUTED, due_on__lt=today, escalated_to__isnull=True)
         .select_related("routed_unit__parent")
     )

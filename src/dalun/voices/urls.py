@@ -8,4 +8,5 @@ urlpatterns = [
     path("voices/notifications/", views.notifications, name="voices-notifications"),
     path("voices/<int:suggestion_id>/", views.suggestion_detail, name="voices-suggestion"),
     path("voices/<int:suggestion_id>/act/", views.suggestion_act, name="voices-act"),
+    path("voices/attachments/<int:attachment_id>/", views.attachment_download, name="voices-attachment"),
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from dalun.campaigns.models import localized
@@ -16,7 +17,7 @@ from dalun.org import policy
 from dalun.org.models import Unit
 from dalun.voices import selectors, services
 from dalun.voices.forms import AnswerForm
-from dalun.voices.models import Notification, Suggestion
+from dalun.voices.models import Attachment, Notification, Suggestion
 
 
 @login_required
@@ -76,9 +77,12 @@ def suggestion_act(request: HttpRequest, suggestion_id: int) -> HttpResponse:
                 raise ValidationError({"into": _("Choose the suggestion to merge into.")})
             services.suggestion_merge(actor=actor, suggestion=suggestion, into=into)
         elif action in {"route", "pass_on"}:
+            # A typed code wins over the proposal list, so "type another unit" does what it says.
+            code = data.get("unit_code", "").strip()
             unit = (
-                Unit.objects.filter(pk=data.get("unit") or 0).first()
-                or Unit.objects.filter(code=data.get("unit_code", "").strip() or None).first()
+                Unit.objects.filter(code=code).first()
+                if code
+                else Unit.objects.filter(pk=data.get("unit") or 0).first()
             )
             if unit is None:
                 raise ValidationError({"unit": _("No unit has this code.")})
@@ -109,8 +113,36 @@ def suggestion_act(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _explain(error))
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, str(DONE[action]))
+        if action in {"publish", "route", "reject", "spam", "merge"}:
+            return redirect("voices-queue")
     return redirect("voices-suggestion", suggestion_id)
+
+
+DONE = {
+    "publish": _lazy("Published. Now route it to the unit that must answer."),
+    "route": _lazy("Routed; the unit has been notified."),
+    "reject": _lazy("Rejected; the sender sees the reason."),
+    "spam": _lazy("Marked as spam."),
+    "merge": _lazy("Merged into the existing suggestion."),
+    "pass_on": _lazy("Passed on to the other unit."),
+    "answer": _lazy("Answer sent."),
+}
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """A suggestion's attachment, for the staff who handle it."""
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("no such attachment")
+    selectors.staff_get(actor=request.user, suggestion_id=attachment.suggestion_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime,
+    )
 
 
 @login_required
