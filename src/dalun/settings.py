@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "dalun.dashboards",
     "dalun.voices",
     "dalun.portal",
+    "dalun.opinions",
+    "dalun.apikeys",
     "dalun.audit",
     "dalun.web",
     "dalun.demo",

@@ -3,19 +3,35 @@
 Every error has the same shape: ``{"error": {"code": "...", "message": "...", "fields": {...}}}``.
 """
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from dalun.apikeys.idempotency import IdempotencyMismatch
 from dalun.campaigns.api import router as campaigns_router
+from dalun.ledger import services as ledger_services
+from dalun.ledger.api import router as ledger_router
+from dalun.org import services as org_services
 from dalun.org.api import router as org_router
+from dalun.voices.api import router as voices_router
+from dalun.web.ratelimit import RateLimited
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Dalun API",
     version="1",
     urls_namespace="api",
-    description="Units, campaigns and (for staff) internal records of the Dalun platform.",
+    description=(
+        "Units, campaigns, public ledgers and suggestions, and (for staff, with "
+        "`Authorization: Bearer <token>` or a session) the suggestion queue, answers and ledger writes. "
+        'Every error answers `{"error": {"code", "message", "fields"}}`.'
+    ),
 )
 
 
@@ -32,7 +48,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
         location = list(error.get("loc", ()))
-        if location and location[0] in {"body", "query", "path"}:
+        if location and location[0] in {"body", "query", "path", "header"}:
             # ("body", "payload", "version") names the field "version": drop the source and the body's name.
             location = location[2:] if location[0] == "body" else location[1:]
         name = ".".join(str(part) for part in location) or "request"
@@ -52,8 +68,83 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthenticated", "Sign in first.")
+    response = error_response(request, 401, "unauthenticated", "Sign in first.")
+    response["WWW-Authenticate"] = 'Bearer realm="dalun"'
+    return response
+
+
+HTTP_ERROR_CODES = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed", 413: "too_large"}
+HTTP_ERROR_CODES |= {415: "unsupported_media_type", 429: "rate_limited"}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (a body that is not JSON, a failed CSRF check ...) in the one error shape."""
+    return error_response(
+        request, exc.status_code, HTTP_ERROR_CODES.get(exc.status_code, "error"), exc.message
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def on_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    """A service refused the input: 422 naming each field (errors of the whole request in the message)."""
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            if name == "__all__":
+                general.extend(messages)
+            else:
+                fields[name] = [str(message) for message in messages]
+    else:
+        general = [str(message) for message in exc.messages]
+    return error_response(request, 422, "invalid", " ".join(general) or "The request is not valid.", fields)
+
+
+@api.exception_handler(IdempotencyMismatch)
+def on_idempotency_mismatch(request: HttpRequest, exc: IdempotencyMismatch) -> HttpResponse:
+    return error_response(request, 422, exc.code, str(exc), {"Idempotency-Key": [str(exc)]})
+
+
+def conflict_response(request: HttpRequest, message: str, current: dict) -> HttpResponse:
+    """409: someone saved the record since the client read it; ``current`` holds what they saved."""
+    conflict = {"code": "conflict", "message": message, "fields": {}, "current": current}
+    return api.create_response(request, {"error": conflict}, status=409)
+
+
+@api.exception_handler(ledger_services.ConcurrentEditError)
+def on_ledger_conflict(request: HttpRequest, exc: ledger_services.ConcurrentEditError) -> HttpResponse:
+    return conflict_response(request, str(exc), exc.current)
+
+
+@api.exception_handler(org_services.ConcurrentEditError)
+def on_unit_conflict(request: HttpRequest, exc: org_services.ConcurrentEditError) -> HttpResponse:
+    return conflict_response(request, str(exc), exc.current)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = error_response(
+        request, 429, "rate_limited", f"Too many requests: retry after {exc.retry_after} seconds."
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """A request Django will not read (too large a body, a malformed header ...)."""
+    return error_response(request, 400, "bad_request", "The request cannot be read.")
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """The database refused a value that got past validation: still the client's input, never a 500."""
+    logger.warning("database refused a value on %s: %s", request.path, exc)
+    return error_response(request, 422, "invalid", "A value is out of range or cannot be stored.")
 
 
 api.add_router("/units", org_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("", voices_router)
+api.add_router("", ledger_router)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dalun.campaigns.models import Campaign, localized
+from dalun.campaigns.models import Campaign
 from dalun.ledger.selectors import ledger_page
 from dalun.ledger.views import _explain
 from dalun.org.models import Unit
@@ -106,10 +106,7 @@ def suggestion_support(request: HttpRequest, suggestion_id: int) -> HttpResponse
 
 def suggest(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign()
-    form = SuggestionForm(request.POST or None, request.FILES or None)
-    form.fields["category"].choices = [("", _("I don't know"))] + [
-        (str(c.pk), localized(c.name)) for c in campaign.categories.order_by("position")
-    ]
+    form = SuggestionForm(request.POST or None, request.FILES or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
             hit("submit", client_network(request), limit=SUBMIT_LIMIT, window=WINDOW)

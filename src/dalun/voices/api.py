@@ -42,7 +42,7 @@ from dalun.voices.models import Suggestion
 router = Router(tags=["suggestions"])
 STAFF = ["staff: suggestions"]
 SUBMIT_ROUTE = "POST /api/suggestions"
-RECEIPT_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,20}$")
+RECEIPT_PATTERN = re.compile(r"[A-Za-z0-9-]{1,20}")
 QUERY_MAX = 100
 
 
@@ -304,7 +304,7 @@ def submit_suggestion(
 def get_receipt(request: HttpRequest, code: str) -> Suggestion:
     """Where one's own suggestion stands, by its receipt code."""
     read_limit(request)
-    if not RECEIPT_PATTERN.match(code):
+    if not RECEIPT_PATTERN.fullmatch(code):
         raise Http404("no such receipt")
     return selectors.by_receipt(code=code)
 

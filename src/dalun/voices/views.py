@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from dalun.campaigns.models import localized
 from dalun.ledger.views import _explain
 from dalun.org import policy
-from dalun.org.models import Unit
+from dalun.org.models import Person, Unit
 from dalun.voices import selectors, services
 from dalun.voices.forms import AnswerForm
 from dalun.voices.models import Attachment, Notification, Suggestion
@@ -37,10 +38,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def suggestion_detail(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     suggestion = selectors.staff_get(actor=request.user, suggestion_id=suggestion_id)
-    form = AnswerForm()
-    form.fields["to_ledger"].choices = [("", "—")] + [
-        (c.pk, localized(c.name)) for c in suggestion.campaign.categories.order_by("position")
-    ]
+    form = AnswerForm(campaign=suggestion.campaign)
     return render(
         request,
         "voices/suggestion_detail.html",
@@ -93,10 +91,7 @@ def suggestion_act(request: HttpRequest, suggestion_id: int) -> HttpResponse:
                     actor=actor, suggestion=suggestion, unit=unit, reason=data.get("reason", "")
                 )
         elif action == "answer":
-            form = AnswerForm(data)
-            form.fields["to_ledger"].choices = [("", "—")] + [
-                (str(c.pk), c.pk) for c in suggestion.campaign.categories.all()
-            ]
+            form = AnswerForm(data, campaign=suggestion.campaign)
             if not form.is_valid():
                 raise ValidationError(form.errors)
             category = suggestion.campaign.categories.filter(pk=form.cleaned_data["to_ledger"] or 0).first()
@@ -147,6 +142,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    rows = list(Notification.objects.filter(recipient=request.user)[:100])
-    services.notifications_mark_read(actor=request.user)
+    person = cast(Person, request.user)  # signed in: login_required
+    rows = list(Notification.objects.filter(recipient=person)[:100])
+    services.notifications_mark_read(actor=person)
     return render(request, "voices/notifications.html", {"rows": rows})

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApikeysConfig(AppConfig):
+    name = "dalun.apikeys"
+    label = "apikeys"
+    verbose_name = _("API tokens")
