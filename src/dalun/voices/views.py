@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dalun.ledger.views import _explain
@@ -115,13 +115,13 @@ def suggestion_act(request: HttpRequest, suggestion_id: int) -> HttpResponse:
 
 
 DONE = {
-    "publish": _lazy("Published. Now route it to the unit that must answer."),
-    "route": _lazy("Routed; the unit has been notified."),
-    "reject": _lazy("Rejected; the sender sees the reason."),
-    "spam": _lazy("Marked as spam."),
-    "merge": _lazy("Merged into the existing suggestion."),
-    "pass_on": _lazy("Passed on to the other unit."),
-    "answer": _lazy("Answer sent."),
+    "publish": gettext_lazy("Published. Now route it to the unit that must answer."),
+    "route": gettext_lazy("Routed; the unit has been notified."),
+    "reject": gettext_lazy("Rejected; the sender sees the reason."),
+    "spam": gettext_lazy("Marked as spam."),
+    "merge": gettext_lazy("Merged into the existing suggestion."),
+    "pass_on": gettext_lazy("Passed on to the other unit."),
+    "answer": gettext_lazy("Answer sent."),
 }
 
 
