@@ -66,10 +66,14 @@ def database_list(value: str) -> list[str]:
     return names
 
 
-def run_in_child(script: str, database: str, arguments: list[str], *, postgres_url: str) -> list[str]:
+def run_in_child(
+    script: str, database: str, arguments: list[str], *, postgres_url: str, suffix: bool = True
+) -> list[str]:
     """Run ``script --worker ARGUMENTS`` against a fresh database and return its figures.
 
-    PostgreSQL figures get the suffix ``_pg``, so one run can print both databases side by side.
+    PostgreSQL figures get the suffix ``_pg``, so one run can print both databases side by side; with
+    ``suffix=False`` the lines come back as the worker printed them (a worker that names the database
+    itself, where the names an issue gives put it elsewhere than at the end).
     """
     with tempfile.TemporaryDirectory(prefix="dalun-bench-") as var_dir:
         location: AbstractContextManager[str] = (
@@ -93,8 +97,8 @@ def run_in_child(script: str, database: str, arguments: list[str], *, postgres_u
             )
     if worker.returncode:
         raise SystemExit(f"the {database} run failed (exit status {worker.returncode}); see its error above")
-    suffix = "_pg" if database == "postgresql" else ""
-    return [
-        f"{name}{suffix}: {value}"
-        for name, _, value in (line.partition(": ") for line in worker.stdout.splitlines())
-    ]
+    lines = worker.stdout.splitlines()
+    if not suffix:
+        return lines
+    ending = "_pg" if database == "postgresql" else ""
+    return [f"{name}{ending}: {value}" for name, _, value in (line.partition(": ") for line in lines)]

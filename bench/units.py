@@ -27,18 +27,14 @@ subtrees are the county nearest 1% and the city nearest 20% of the tree); ``unit
 """
 
 import argparse
-import math
-import random
 import re
 import statistics
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING
 
 import _django
-from dalun.org.choices import UnitKind
-from dalun.org.paths import child_path
+import _tree
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -46,34 +42,10 @@ if TYPE_CHECKING:
     from dalun.org.models import Unit
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dalun_bench_units"
-FULL_UNITS, SMALL_UNITS = 100_000, 3_000
+FULL_UNITS, SMALL_UNITS = _tree.FULL_UNITS, 3_000
 REPETITIONS, SMALL_REPETITIONS = 7, 2
-# Counties per prefecture-level city: 120 in all, the capital holding a fifth of them.
-CITY_COUNTIES = (24, 13, 12, 11, 10, 10, 10, 9, 7, 7, 7)
-FULL_TOWNSHIPS = 1_350
-BATCH_SIZE = 2_000
-SYLLABLES = "安宁平和兴隆东阳南山西岭北江青石白沙金水长乐永丰新华泰来富民清河大同广德嘉禾龙泉云溪"
 
-# Villages per township, per county, per city.
-Shape = list[list[list[int]]]
 Row = tuple[int, str, str]
-
-
-@dataclass(frozen=True)
-class Level:
-    kind: UnitKind
-    suffix: str
-    code_digits: int  # the digits this level adds to the 12-digit statistical code
-
-
-LEVELS = (
-    Level(UnitKind.PROVINCE, "省", 2),
-    Level(UnitKind.PREFECTURE_CITY, "市", 2),
-    Level(UnitKind.COUNTY, "县", 2),
-    Level(UnitKind.TOWN, "镇", 3),
-    Level(UnitKind.VILLAGERS_COMMITTEE, "村", 3),
-)
-CODE_LENGTH = sum(level.code_digits for level in LEVELS)
 
 
 def main() -> None:
@@ -111,24 +83,18 @@ def _measure(total_units: int, repetitions: int) -> None:
     _django.setup()
     from dalun.org.models import Unit  # only importable once Django is set up
 
-    shape = _shape(total_units)
+    shape = _tree.shape(total_units)
     started = perf_counter()
-    _build(shape)
+    _tree.build(shape)
     build_s = perf_counter() - started
-    _analyze()
+    _tree.analyze()
 
-    city_index = min(range(len(shape)), key=lambda i: abs(_city_size(shape[i]) - total_units / 5))
-    county_index = min(
-        ((c, k) for c, city in enumerate(shape) for k in range(len(city))),
-        key=lambda ck: abs(_county_size(shape[ck[0]][ck[1]]) - total_units / 100),
-    )
-    province_path = child_path("", 1)
-    city = Unit.objects.get(path=child_path(province_path, city_index + 1))
-    county = Unit.objects.get(
-        path=child_path(child_path(province_path, county_index[0] + 1), county_index[1] + 1)
-    )
-    county_units = _county_size(shape[county_index[0]][county_index[1]])
-    city_units = _city_size(shape[city_index])
+    city_at = _tree.city_position(shape, total_units / 5)
+    county_at = _tree.county_position(shape, total_units / 100)
+    city = Unit.objects.get(path=_tree.path_of(city_at))
+    county = Unit.objects.get(path=_tree.path_of(county_at))
+    county_units = _tree.county_size(shape[county_at[0] - 1][county_at[1] - 1])
+    city_units = _tree.city_size(shape[city_at[0] - 1])
 
     units_total = Unit.objects.count()
     county_rows, city_rows, recursion_rows = _subtree_rows(county), _subtree_rows(city), _recursive_rows(city)
@@ -157,109 +123,6 @@ def _measure(total_units: int, repetitions: int) -> None:
     for name, value in medians.items():
         print(f"{name}: {value:.2f}")
     print(f"subtree_vs_recursion_ratio: {medians['recursion_20k_ms'] / medians['subtree_20k_ms']:.1f}")
-
-
-def _shape(total_units: int) -> Shape:
-    """Villages per township per county per city, for a tree of exactly ``total_units`` units.
-
-    Counties and cities are fixed; townships and villages per township both grow with the square root of
-    the size, and vary (deterministically) from one county and township to the next.
-    """
-    counties = sum(CITY_COUNTIES)
-    townships = max(counties, round(FULL_TOWNSHIPS * math.sqrt(total_units / FULL_UNITS)))
-    villages = total_units - 1 - len(CITY_COUNTIES) - counties - townships
-    if villages < townships:
-        raise SystemExit(f"--units must be at least {1 + len(CITY_COUNTIES) + counties + 2 * townships}")
-    rng = random.Random(20240601)
-    townships_per_county = iter(_apportion(townships, [rng.uniform(0.6, 1.4) for _ in range(counties)]))
-    villages_per_township = iter(_apportion(villages, [rng.uniform(0.5, 1.5) for _ in range(townships)]))
-    return [
-        [
-            [next(villages_per_township) for _ in range(next(townships_per_county))]
-            for _ in range(city_counties)
-        ]
-        for city_counties in CITY_COUNTIES
-    ]
-
-
-def _apportion(total: int, weights: list[float]) -> list[int]:
-    """``total`` split in proportion to ``weights`` (largest remainders round up)."""
-    shares = [weight * total / sum(weights) for weight in weights]
-    counts = [int(share) for share in shares]
-    by_remainder = sorted(range(len(shares)), key=lambda i: counts[i] - shares[i])
-    for i in by_remainder[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
-def _county_size(county: list[int]) -> int:
-    return 1 + len(county) + sum(county)
-
-
-def _city_size(city: list[list[int]]) -> int:
-    return 1 + sum(_county_size(county) for county in city)
-
-
-def _build(shape: Shape) -> None:
-    """Insert the tree level by level, each level in batches, each unit's ``child_count`` known upfront."""
-    from django.db import transaction
-
-    from dalun.org.models import Unit
-
-    child_counts = [
-        [len(shape)],
-        [len(city) for city in shape],
-        [len(county) for city in shape for county in city],
-        [villages for city in shape for county in city for villages in county],
-    ]
-    child_counts.append([0] * sum(child_counts[-1]))
-    with transaction.atomic():
-        province = Unit(
-            path=child_path("", 1),
-            depth=1,
-            kind=LEVELS[0].kind,
-            code="44".ljust(CODE_LENGTH, "0"),
-            name="岭东" + LEVELS[0].suffix,
-            child_count=child_counts[0][0],
-        )
-        parents = Unit.objects.bulk_create([province])
-        for depth in range(2, len(LEVELS) + 1):
-            parents = _create_children(parents, iter(child_counts[depth - 1]), LEVELS[depth - 1])
-
-
-def _create_children(parents: list["Unit"], child_counts: Iterator[int], level: Level) -> list["Unit"]:
-    from dalun.org.models import Unit
-
-    depth = parents[0].depth + 1
-    code_start = sum(above.code_digits for above in LEVELS[: depth - 1])
-    children = []
-    for parent in parents:
-        for position in range(1, parent.child_count + 1):
-            code = parent.code[:code_start] + f"{position:0{level.code_digits}d}"
-            children.append(
-                Unit(
-                    path=child_path(parent.path, position),
-                    depth=depth,
-                    parent=parent,
-                    kind=level.kind,
-                    code=code.ljust(CODE_LENGTH, "0"),
-                    name=_name(len(children), level.suffix),
-                    child_count=next(child_counts),
-                )
-            )
-    return Unit.objects.bulk_create(children, batch_size=BATCH_SIZE)
-
-
-def _name(serial: int, suffix: str) -> str:
-    first, second = divmod(serial, len(SYLLABLES))
-    return SYLLABLES[first % len(SYLLABLES)] + SYLLABLES[second] + suffix
-
-
-def _analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
 def _subtree_rows(unit: "Unit") -> list[Row]:

@@ -38,7 +38,7 @@ class Ledger(models.Model):
     class Meta:
         verbose_name = _("ledger")
         verbose_name_plural = _("ledgers")
-        ordering = ["campaign", "unit__path"]
+        ordering = ["campaign_id", "unit_id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="ledger_one_per_unit")]
 
     def __str__(self) -> str:
@@ -55,7 +55,7 @@ class Ledger(models.Model):
 class Problem(models.Model):
     ledger = models.ForeignKey(Ledger, on_delete=models.CASCADE, related_name="problems")
     # The ledger's unit and campaign, repeated so lists and rollups filter without a join.
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="problems")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="problems")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="problems")
     category = models.ForeignKey(
         ProblemCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="problems"
@@ -79,7 +79,7 @@ class Problem(models.Model):
     class Meta:
         verbose_name = _("problem")
         verbose_name_plural = _("problems")
-        ordering = ["ledger", "category__position", "id"]
+        ordering = ["ledger_id", "id"]
         indexes = [models.Index(fields=["unit", "campaign"], name="ledger_problem_unit")]
 
     def __str__(self) -> str:
@@ -91,7 +91,7 @@ class Problem(models.Model):
 
 class Measure(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="measures")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="measures")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="measures")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="measures")
     action = models.TextField(_("improvement measure"), max_length=4000)
     indicator = models.CharField(_("indicator"), max_length=200)
@@ -118,7 +118,7 @@ class Measure(models.Model):
     class Meta:
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
-        ordering = ["problem", "deadline", "id"]
+        ordering = ["problem_id", "deadline", "id"]
         indexes = [
             models.Index(fields=["unit", "campaign", "status", "deadline"], name="ledger_measure_unit"),
         ]
@@ -228,7 +228,7 @@ class Counter(models.Model):
     Services adjust counters in the same transaction as the rows they count; dashboards only read them.
     """
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     metric = models.CharField(max_length=20)
     key = models.CharField(max_length=100)
@@ -248,7 +248,7 @@ class Counter(models.Model):
 class DayCounter(models.Model):
     """Like Counter, per day: open measures by deadline (overdue = before today), closures by day."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     metric = models.CharField(max_length=20)
     day = models.DateField()

@@ -284,27 +284,34 @@ def _compare(kind: str, want: Mapping[Any, int], have: Mapping[Any, int], limit:
 
 
 def rebuild(*, campaign_id: int | None = None) -> None:
-    """Replace the stored counters by the recomputed ones (after a bulk load, or to repair)."""
+    """Replace the stored counters by the recomputed ones (after a bulk load, or to repair).
+
+    Rows are inserted with plain ``executemany`` in chunks: building a model object per counter row cost
+    most of the time and memory at a million measures.
+    """
     from django.db import transaction
 
     totals = recompute(campaign_id=campaign_id)
     campaign_filter = Q(campaign_id=campaign_id) if campaign_id else Q()
+    counter_sql = (
+        f"INSERT INTO {Counter._meta.db_table} (unit_id, campaign_id, metric, key, value) "
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
+    day_sql = (
+        f"INSERT INTO {DayCounter._meta.db_table} (unit_id, campaign_id, metric, day, value) "
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
     with transaction.atomic():
         Counter.objects.filter(campaign_filter).delete()
         DayCounter.objects.filter(campaign_filter).delete()
-        Counter.objects.bulk_create(
-            (
-                Counter(unit_id=u, campaign_id=c, metric=m, key=k, value=v)
-                for (u, c, m, k), v in totals.counters.items()
-                if v
-            ),
-            batch_size=5000,
-        )
-        DayCounter.objects.bulk_create(
-            (
-                DayCounter(unit_id=u, campaign_id=c, metric=m, day=d, value=v)
-                for (u, c, m, d), v in totals.days.items()
-                if v
-            ),
-            batch_size=5000,
-        )
+        with connection.cursor() as cursor:
+            for sql, rows in ((counter_sql, totals.counters), (day_sql, totals.days)):
+                chunk: list[tuple[Any, ...]] = []
+                for key, value in rows.items():
+                    if value:
+                        chunk.append((*key, value))
+                    if len(chunk) >= 10_000:
+                        cursor.executemany(sql, chunk)
+                        chunk = []
+                if chunk:
+                    cursor.executemany(sql, chunk)

@@ -1,0 +1,26 @@
+"""Settings of the server that ``bench/intake.py`` starts; nothing else uses them.
+
+Dalun's own settings (from the environment the benchmark sets: PostgreSQL, Redis, DEBUG off), with three
+changes for the benchmark only:
+
+- the public submission limit (10 an hour per network) is raised out of the way, since every request
+  comes from 127.0.0.1; the limiter itself still runs, against Redis, on every submission;
+- the cache keys carry a prefix of the run's own, so that the run can delete its keys afterwards and never
+  meets another run's;
+- the URLconf adds the benchmark's reference views (``_intake_bare``) beside Dalun's routes, so that they
+  are served by the same workers with the same middleware.
+"""
+
+import os
+
+from dalun.settings import *  # noqa: F403
+from dalun.settings import CACHES as DALUN_CACHES
+
+DALUN_API_SUBMIT_LIMIT = 1_000_000_000
+DALUN_API_SUBMIT_LIMIT_WINDOW = 3600
+
+CACHES = {
+    "default": {**DALUN_CACHES["default"], "KEY_PREFIX": os.environ.get("DALUN_BENCH_CACHE_PREFIX", "bench")}
+}
+
+ROOT_URLCONF = "_intake_bare"

@@ -1,0 +1,506 @@
+"""Public intake under load: ``POST /api/suggestions`` served by gunicorn on PostgreSQL, against a bare view.
+
+Serves Dalun production-style on loopback: gunicorn (4 sync workers by default) at a free port of
+127.0.0.1, DEBUG off, PostgreSQL in a throwaway database ``dalun_bench_intake`` at 127.0.0.1:5432 (user
+postgres, trust auth; created, migrated and seeded for the run, dropped after it), Redis at
+127.0.0.1:6379/14 as the cache that holds the rate limiter's counters (the submission limit is raised out
+of the way by ``bench/_intake_settings.py``; the limiter still runs on every request), and the "immediate"
+task backend. The database holds a slice of the demo province (312 units), the demo personas (one of them
+the moderator every new suggestion notifies) and the demo campaign in a phase that takes suggestions.
+
+wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
+server, each after a one-second warm-up and a CHECKPOINT (so that no run pays for the previous run's dirty
+pages):
+
+- ``bare``: ``POST /bench/bare/``, a Django view that answers without database or cache (the baseline);
+- ``insert``: ``POST /bench/insert/``, a view that inserts one row through the ORM (the naive write path);
+- ``submit``: ``POST /api/suggestions``, the public submission, every request with its own body and its own
+  ``Idempotency-Key``; wrk's Lua script records the receipt code of every 201 answer.
+
+For each route and each connection count it prints ``<route>_rps_<n>``, ``<route>_p50_ms_<n>``,
+``<route>_p99_ms_<n>`` (wrk's latency percentiles) and ``<route>_failed_<n>`` (answers other than 201
+plus socket errors), and ``insert_vs_bare_ratio_<n>`` and ``submit_vs_bare_ratio_<n>`` (requests/s over
+the bare view's). Then it checks the database against what was acknowledged, warm-ups included:
+``acknowledged`` (201 answers), ``stored`` (acknowledged receipt codes found in the database), ``lost``
+(acknowledged, not stored) and ``duplicated`` (extra copies: a submission, whose title carries its unique
+key, stored more than once, or a receipt code acknowledged twice). Submissions the server committed while
+wrk was cutting the run short are stored but not acknowledged; ``stored_unacknowledged`` counts them.
+
+Goals (the issue's): ``submit_vs_bare_ratio_64`` at least 0.4, ``submit_p99_ms_64`` under 250, ``lost`` and
+``duplicated`` zero. A loss, a duplicate or a failed submission makes the run exit with status 1 after
+printing its figures; a slow run does not.
+
+Needs wrk (Debian: ``apt-get install -y wrk``), gunicorn in the virtual environment (``.venv/bin/pip
+install gunicorn``), PostgreSQL and Redis on loopback; without any of them it stops and says so.
+
+Run from the project root::
+
+    .venv/bin/python bench/intake.py                 # 15 s per measured run (about 2 minutes in all)
+    .venv/bin/python bench/intake.py --small         # 3 s per run: the CI smoke run
+    .venv/bin/python bench/intake.py --workers 5 --threads 2    # other gunicorn settings
+    .venv/bin/python bench/intake.py --profile var/intake-profile   # py-spy on the workers, submit_64
+
+A 2-core machine: sync workers serve one request each at a time, and a submission's time is Python (the
+CPU) plus round trips to PostgreSQL and Redis (waits). With 4 workers two can compute while the others wait
+on the database, and the two cores stay busy; more workers only add switching, and gthread adds GIL
+contention inside each worker. ``--workers``/``--threads`` let this be measured again.
+"""
+
+import argparse
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import _django
+
+BENCH_DIR = Path(__file__).resolve().parent
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dalun_bench_intake"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+CONNECTIONS = (16, 64)
+FULL_SECONDS, SMALL_SECONDS = 15, 3
+WARM_UP_SECONDS = 1
+WRK_THREADS = 2
+ROUTES = {"bare": "/bench/bare/", "insert": "/bench/insert/", "submit": "/api/suggestions"}
+
+# The wrk script. Each thread numbers its requests; a request's key (run tag, thread, number) makes its
+# Idempotency-Key and its title unique. response() keeps every receipt code of a 201 answer and counts the
+# statuses; done() (in wrk's main thread) gathers them from every thread into the codes file and prints
+# one line of figures for the parent to read.
+WRK_SCRIPT = r"""
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+
+function init(args)
+  tag, codes_path = args[1], args[2]
+  counter, codes, statuses = 0, {}, {}
+end
+
+local text = "上班族工作日没时间办事，建议政务服务中心周六上午开放综合窗口，并在网上公布各窗口的排队人数，"
+  .. "方便群众错峰前往。社区卫生服务中心也可以试行预约挂号，减少老人排队等候的时间。"
+
+function request()
+  counter = counter + 1
+  local key = string.format("%s-%d-%d", tag, id, counter)
+  local body = string.format('{"title":"建议延长周末开放时间 %s","text":"%s（%s）"}', key, text, key)
+  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = key}
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if status == 201 then
+    local code = string.match(body, '"receipt_code":%s*"([^"]+)"')
+    if code then codes[#codes + 1] = code end
+  end
+end
+
+function done(summary, latency, requests)
+  local out = io.open(threads[1]:get("codes_path"), "w")
+  local answered = {}
+  for _, thread in ipairs(threads) do
+    for _, code in ipairs(thread:get("codes")) do out:write(code, "\n") end
+    for status, count in pairs(thread:get("statuses")) do
+      answered[status] = (answered[status] or 0) + count
+    end
+  end
+  out:close()
+  local created = answered[201] or 0
+  local errors = summary.errors
+  io.write(string.format(
+    "WRK requests=%d duration_us=%d p50_us=%d p99_us=%d created=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), created,
+    errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    created: int
+    failed: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def main() -> None:
+    arguments = _arguments()
+    _require_tools(arguments.profile is not None)
+    seconds = arguments.duration or (SMALL_SECONDS if arguments.small else FULL_SECONDS)
+    _stop_on_sigterm()
+    with (
+        tempfile.TemporaryDirectory(prefix="dalun-bench-intake-") as scratch,
+        _django.postgres_database(POSTGRES_URL) as database_url,
+        _cache_keys_removed() as cache_prefix,
+    ):
+        work = Path(scratch)
+        os.environ.update(_server_environment(database_url, work, cache_prefix))
+        _prepare_database()
+        with _gunicorn(arguments, work) as server:
+            lines, ok = _measure(server, arguments, seconds, work)
+        _close_database_connections()
+    for line in lines:
+        print(line, flush=True)
+    if not ok:
+        raise SystemExit("intake: acknowledged suggestions were lost or duplicated, or submissions failed")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--small", action="store_true", help=f"smoke size: {SMALL_SECONDS} s per run")
+    parser.add_argument("--duration", type=int, help=f"seconds per measured run (default {FULL_SECONDS})")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker; over 1 means gthread (default 1: sync)"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="record every worker with py-spy during submit_64 into this directory"
+    )
+    return parser.parse_args()
+
+
+# --- preconditions and clean-up --------------------------------------------------------------------------
+
+
+def _require_tools(profile: bool) -> None:
+    """Stop, saying what to install, when a tool is missing: a skipped run would measure nothing."""
+    missing = []
+    if shutil.which("wrk") is None:
+        missing.append("wrk, the load generator: apt-get install -y wrk")
+    if subprocess.run([sys.executable, "-c", "import gunicorn"], capture_output=True).returncode:
+        missing.append(f"gunicorn, the server: {Path(sys.executable).parent}/pip install gunicorn")
+    if profile and shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}") is None:
+        missing.append(f"py-spy, for --profile: {Path(sys.executable).parent}/pip install py-spy")
+    if missing:
+        raise SystemExit("intake benchmark: missing\n  " + "\n  ".join(missing))
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        raise SystemExit(
+            f"Redis at {urlsplit(REDIS_URL).netloc} is unreachable: {error}\n"
+            "Start it (Debian: apt-get install -y redis-server && redis-server --daemonize yes)."
+        ) from error
+
+
+def _stop_on_sigterm() -> None:
+    """A SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so the server and the database are cleaned up."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+@contextlib.contextmanager
+def _cache_keys_removed() -> Iterator[str]:
+    """A cache key prefix of the run's own; its keys are deleted from Redis afterwards."""
+    import redis
+
+    prefix = f"bench-intake-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def _server_environment(database_url: str, work: Path, cache_prefix: str) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "_intake_settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+        "DALUN_DATABASE_URL": database_url,
+        "DALUN_CACHE_URL": REDIS_URL,
+        "DALUN_BENCH_CACHE_PREFIX": cache_prefix,
+        "DALUN_SECRET_KEY": secrets.token_urlsafe(40),
+        "DALUN_TASK_BACKEND": "immediate",
+        "DALUN_ALLOWED_HOSTS": "127.0.0.1",
+        "DALUN_VAR_DIR": str(work / "var"),
+        "DALUN_DEBUG": "0",
+    }
+
+
+# --- the database --------------------------------------------------------------------------------------
+
+
+def in_slice(row: dict[str, str]) -> bool:
+    """The tests' slice of the demo province: cities, two counties, the villages of two districts."""
+    code = row["code"]
+    return (
+        len(code) <= 4
+        or (len(code) == 6 and code[:4] in {"1401", "1404"})
+        or code[:6] in {"140105", "140106"}
+    )
+
+
+def _prepare_database() -> None:
+    """Migrate, then load the slice, the personas and the demo campaign, which takes suggestions today."""
+    _django.setup()
+    from dalun.campaigns.services import phase_allows
+    from dalun.demo.campaign import ensure_campaign
+    from dalun.demo.personas import ensure_personas
+    from dalun.demo.province import load_province
+
+    load_province(keep=in_slice)
+    ensure_personas()
+    campaign = ensure_campaign(root_code="14")
+    _check(phase_allows(campaign, "suggestion.create"), "the demo campaign does not take suggestions today")
+    _close_database_connections()
+
+
+def _close_database_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
+
+
+def _checkpoint() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+
+
+def _count(codes: list[str]) -> tuple[list[str], bool]:
+    """Compare the acknowledged receipt codes with the suggestions in the database."""
+    from django.db.models import Count
+
+    from dalun.voices.models import Suggestion
+
+    acknowledged = set(codes)
+    stored_codes = set(Suggestion.objects.values_list("receipt_code", flat=True))
+    stored = len(acknowledged & stored_codes)
+    copies = Suggestion.objects.values("title").annotate(n=Count("id")).filter(n__gt=1)
+    duplicated = sum(row["n"] - 1 for row in copies) + (len(codes) - len(acknowledged))
+    lost = len(acknowledged) - stored
+    lines = [
+        f"acknowledged: {len(codes)}",
+        f"stored: {stored}",
+        f"lost: {lost}",
+        f"duplicated: {duplicated}",
+        f"stored_unacknowledged: {len(stored_codes - acknowledged)}",
+    ]
+    return lines, lost == 0 and duplicated == 0
+
+
+# --- the server and the load ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+@contextlib.contextmanager
+def _gunicorn(arguments: argparse.Namespace, work: Path) -> Iterator[Server]:
+    """gunicorn on a free loopback port, until every worker answers; stopped (and waited for) afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = work / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "dalun.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(arguments.workers), "--backlog", "2048", "--timeout", "60"]
+    if arguments.threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(arguments.threads)]
+    with log.open("wb") as log_file:
+        # A session of its own: Ctrl-C in the terminal reaches this process only, which stops the server.
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_until_up(server: Server, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {server.process.returncode}:\n{_tail(server.log)}")
+        try:
+            with urllib.request.urlopen(server.url + ROUTES["bare"], timeout=2) as answer:
+                if answer.status == 201:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s:\n{_tail(server.log)}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the master (it stops its workers gracefully), then SIGKILL to its group if need be."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with contextlib.suppress(ProcessLookupError):  # workers orphaned by a killed master
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _measure(
+    server: Server, arguments: argparse.Namespace, seconds: int, work: Path
+) -> tuple[list[str], bool]:
+    script = work / "intake.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    lines = [
+        f"workers: {arguments.workers}",
+        f"threads_per_worker: {arguments.threads}",
+        f"seconds_per_run: {seconds}",
+        f"load_average_1m: {os.getloadavg()[0]:.2f}",  # other work on the machine lowers every figure
+    ]
+    codes: list[str] = []
+    failed_submissions = 0
+    for connections in CONNECTIONS:
+        runs: dict[str, Run] = {}
+        for name, path in ROUTES.items():
+            tag = f"{name}{connections}"
+            warm = _wrk(server, script, path, f"{tag}w", connections, WARM_UP_SECONDS, work)
+            _pause()
+            profile = arguments.profile if (name, connections) == ("submit", 64) else None
+            with _profiled(server, profile, seconds):
+                run = _wrk(server, script, path, tag, connections, seconds, work)
+            _pause()
+            runs[name] = run
+            if name == "submit":
+                codes += _codes(work, f"{tag}w") + _codes(work, tag)
+                failed_submissions += warm.failed + run.failed
+        for name, run in runs.items():
+            lines += [
+                f"{name}_rps_{connections}: {run.rps:.1f}",
+                f"{name}_p50_ms_{connections}: {run.p50_ms:.1f}",
+                f"{name}_p99_ms_{connections}: {run.p99_ms:.1f}",
+                f"{name}_failed_{connections}: {run.failed}",
+            ]
+        for name in ("insert", "submit"):
+            lines.append(f"{name}_vs_bare_ratio_{connections}: {runs[name].rps / runs['bare'].rps:.3f}")
+    count_lines, consistent = _count(codes)
+    return lines + count_lines, consistent and failed_submissions == 0
+
+
+def _pause() -> None:
+    """Let the server finish what a cut-short run left queued, and flush PostgreSQL's dirty pages."""
+    time.sleep(1)
+    _checkpoint()
+
+
+def _wrk(
+    server: Server, script: Path, path: str, tag: str, connections: int, seconds: int, work: Path
+) -> Run:
+    command = ["wrk", "--threads", str(WRK_THREADS), "--connections", str(connections)]
+    command += ["--duration", f"{seconds}s", "--timeout", "10s", "--script", str(script)]
+    command += [server.url + path, "--", tag, str(work / f"codes-{tag}.txt")]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    figures = next((line for line in finished.stdout.splitlines() if line.startswith("WRK ")), None)
+    if finished.returncode or figures is None:
+        raise SystemExit(f"wrk failed ({finished.returncode}):\n{finished.stdout}{finished.stderr}")
+    values = {key: int(value) for key, _, value in (item.partition("=") for item in figures.split()[1:])}
+    return Run(
+        requests=values["requests"],
+        seconds=values["duration_us"] / 1e6,
+        p50_ms=values["p50_us"] / 1000,
+        p99_ms=values["p99_us"] / 1000,
+        created=values["created"],
+        failed=values["requests"] - values["created"] + values["socket_errors"],
+    )
+
+
+def _codes(work: Path, tag: str) -> list[str]:
+    return (work / f"codes-{tag}.txt").read_text(encoding="utf-8").split()
+
+
+@contextlib.contextmanager
+def _profiled(server: Server, directory: Path | None, seconds: int) -> Iterator[None]:
+    """With ``--profile``: py-spy samples every worker while the block runs; prints where the time goes."""
+    if directory is None:
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    workers = _children(server.process.pid)
+    recorders = [
+        subprocess.Popen(
+            [str(spy), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250"]
+            + ["--format", "raw", "--nonblocking", "--output", str(directory / f"worker-{pid}.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            try:
+                recorder.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait()
+    _summarise_profile(directory)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _summarise_profile(directory: Path, top: int = 25) -> None:
+    """Inclusive share of the workers' samples per function (folded stacks of py-spy's raw format)."""
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for path in directory.glob("worker-*.txt"):
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            total += int(count)
+            for frame in set(stack.split(";")):
+                inclusive[frame] += int(count)
+    report = [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)] if total else []
+    (directory / "summary.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print(f"profile: {total} samples, inclusive shares in {directory / 'summary.txt'}", file=sys.stderr)
+
+
+def _check(condition: bool, message: str) -> None:
+    """Like assert, but kept under ``python -O``."""
+    if not condition:
+        raise AssertionError(message)
+
+
+if __name__ == "__main__":
+    main()
