@@ -1,0 +1,253 @@
+"""k-means as Pol.is runs it, for base clusters and groups, and the silhouette (POLIS-METHOD §5.4, §5.5).
+
+``clusters.clj``: a step assigns every point to its nearest centre (Euclidean), moves each centre to the
+(weighted) mean of its members and drops centres left without members (``cluster-step``); it stops when
+no centre moved by 0.01 or more (``same-clustering?``, see :func:`kmeans` for how we read it) or after
+``max_iters`` steps. A cold start takes the first k distinct points in row order (``init-clusters``); a
+warm start re-centres the previous clusters on the new positions, merges identical ones and splits off
+the most distal points until there are k (``clean-start-clusters``). Cluster ids survive a warm start,
+so a group keeps its id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+SAME_CLUSTERING = 0.01  # ``same-clustering?`` threshold
+_CHUNK = 512
+_SLACK = 1e-9  # rounding allowance on the bounds: a point this close to a tie is measured again
+
+
+@dataclass(frozen=True, eq=False)
+class Clustering:
+    """``ids[c]`` and ``centers[c]`` of each cluster; ``labels[i]`` is the position (not the id) of point
+    i's cluster. Every cluster has at least one member."""
+
+    ids: Ints
+    centers: Floats
+    labels: Ints
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+
+def first_distinct(points: Floats, k: int) -> Ints:
+    """Positions of the first ``k`` distinct rows of ``points``, in row order (``init-clusters``)."""
+    if points.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(points, axis=0, return_index=True)
+    return np.sort(first)[:k].astype(np.int64)
+
+
+def nearest(points: Floats, centers: Floats) -> tuple[Ints, Floats, Floats]:
+    """Position of the nearest centre of every point (the first one on a tie), the distance to it and
+    the distance to the second nearest (infinite when there is one centre).
+
+    Small blocks of rows with reused buffers keep the work in cache: about twice as fast as one
+    broadcast over all points, and it never holds more than a block of distances.
+    """
+    n = points.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    first = np.empty(n)
+    second = np.full(n, np.inf)
+    cx, cy = centers[:, 0], centers[:, 1]
+    squared = np.empty((_CHUNK, centers.shape[0]))
+    other = np.empty_like(squared)
+    for start in range(0, n, _CHUNK):
+        block = points[start : start + _CHUNK]
+        rows = np.arange(block.shape[0])
+        d, e = squared[: block.shape[0]], other[: block.shape[0]]
+        np.subtract(block[:, 0:1], cx, out=d)
+        np.square(d, out=d)
+        np.subtract(block[:, 1:2], cy, out=e)
+        np.square(e, out=e)
+        d += e
+        here = np.argmin(d, axis=1)
+        labels[start : start + block.shape[0]] = here
+        first[start : start + block.shape[0]] = d[rows, here]
+        if centers.shape[0] > 1:
+            d[rows, here] = np.inf
+            second[start : start + block.shape[0]] = d.min(axis=1)
+    return labels, np.sqrt(first), np.sqrt(second)
+
+
+def _weighted_means(points: Floats, labels: Ints, weights: Floats, n: int) -> tuple[Floats, Floats]:
+    mass = np.bincount(labels, weights=weights, minlength=n).astype(np.float64)
+    sums = np.stack(
+        [np.bincount(labels, weights=weights * points[:, d], minlength=n) for d in range(2)], axis=1
+    ).astype(np.float64)
+    return sums, mass
+
+
+def kmeans(
+    points: Floats,
+    ids: Ints,
+    centers: Floats,
+    *,
+    max_iters: int,
+    weights: Floats | None = None,
+) -> Clustering:
+    """Repeat ``cluster-step`` from the given centres until no centre moves by 0.01 or more, or for
+    ``max_iters`` steps.
+
+    The steps are Lloyd's, computed with Hamerly's bounds: a point cannot change cluster while its
+    distance to its centre (plus that centre's moves) stays below its distance to the second nearest
+    centre (minus the largest other moves) or below half the distance from its centre to the next
+    centre, so only the other points are measured again. The result is the same as measuring every
+    point every time; a converging run touches few points per step.
+
+    Convergence is judged per cluster (each centre against its own previous position). Pol.is's
+    ``same-clustering?`` sorts both lists of centres and compares them in that order, so two centres
+    with nearly equal x swap places and look like a large move: with 100 base clusters it almost never
+    stops before ``max_iters``. Comparing a cluster with itself is what that test means to do.
+    """
+    w = np.ones(points.shape[0]) if weights is None else weights
+    labels, upper, lower = nearest(points, centers)
+    for _ in range(max(1, max_iters)):
+        kept = np.bincount(labels, minlength=len(ids)) > 0
+        sums, mass = _weighted_means(points, labels, w, len(ids))
+        new_centers = sums[kept] / mass[kept, None]
+        moved = np.hypot(*(new_centers - centers[kept]).T)
+        labels = (np.cumsum(kept) - 1)[labels]
+        ids, centers = ids[kept], new_centers
+        if kept.all() and bool(np.all(moved < SAME_CLUSTERING)):
+            break
+        # Bounds for the next assignment (a dropped centre only makes the second nearest farther).
+        upper += moved[labels]
+        if moved.size > 1:
+            largest = int(np.argmax(moved))
+            runner_up = float(np.max(np.delete(moved, largest)))
+            lower -= np.where(labels == largest, runner_up, moved[largest])
+        # A point within half the distance from its centre to the next centre cannot move either.
+        between = np.hypot(
+            centers[:, None, 0] - centers[None, :, 0], centers[:, None, 1] - centers[None, :, 1]
+        )
+        np.fill_diagonal(between, np.inf)
+        bound = np.maximum(lower, between.min(axis=1)[labels] / 2)
+        stale = np.flatnonzero(upper + _SLACK > bound)
+        if stale.size:
+            upper[stale] = np.hypot(*(points[stale] - centers[labels[stale]]).T)
+            stale = stale[upper[stale] + _SLACK > bound[stale]]
+            labels[stale], upper[stale], lower[stale] = nearest(points[stale], centers)
+    return Clustering(ids=ids, centers=centers, labels=labels)
+
+
+def cold_start(points: Floats, k: int) -> tuple[Ints, Floats]:
+    """``init-clusters``: ids 0..k-1 on the first k distinct points."""
+    first = first_distinct(points, k)
+    return np.arange(first.size, dtype=np.int64), points[first].copy()
+
+
+def clean_start(
+    points: Floats, previous: Ints, k: int, *, weights: Floats | None = None
+) -> tuple[Ints, Floats]:
+    """``clean-start-clusters``: the previous clusters re-centred on today's points, then split to k.
+
+    ``previous[i]`` is the id of the cluster point i belonged to last time, or -1 for a point that is new.
+    Clusters left without members are dropped (all of them: one cluster of every point), clusters whose
+    centres coincide are merged (keeping the id of the larger), and while there are fewer clusters than
+    ``min(k, distinct points)`` the point farthest from every centre becomes a cluster of its own.
+    """
+    n = points.shape[0]
+    w = np.ones(n) if weights is None else weights
+    old_ids = np.unique(previous[previous >= 0])
+    owner = np.searchsorted(old_ids, previous)
+    owner[previous < 0] = -1
+    member = owner >= 0
+    counts = np.bincount(owner[member], minlength=old_ids.size)
+    sums, mass = _weighted_means(points[member], owner[member], w[member], old_ids.size)
+    if old_ids.size == 0:
+        ids = np.array([0], dtype=np.int64)
+        owner = np.zeros(n, dtype=np.int64)
+        sums, mass = _weighted_means(points, owner, w, 1)
+        counts = np.array([n])
+    else:
+        ids = old_ids.astype(np.int64)
+    # uniqify-clusters: merge clusters with identical centres, keeping the id of the larger.
+    centers = sums / mass[:, None]
+    _, first, which = np.unique(centers, axis=0, return_index=True, return_inverse=True)
+    which = which.ravel()
+    if first.size < ids.size:
+        keep_ids = np.empty(first.size, dtype=np.int64)
+        for group in range(first.size):
+            together = np.flatnonzero(which == group)
+            biggest = together[np.flatnonzero(counts[together] == counts[together].max())[-1]]
+            keep_ids[group] = ids[biggest]
+        owner = np.where(owner >= 0, which[np.maximum(owner, 0)], -1)
+        ids = keep_ids
+        counts = np.bincount(which, weights=counts, minlength=first.size).astype(np.int64)
+        sums = np.stack(
+            [np.bincount(which, weights=sums[:, d], minlength=first.size) for d in range(2)], 1
+        ).astype(np.float64)
+        mass = np.bincount(which, weights=mass, minlength=first.size).astype(np.float64)
+    possible = min(k, first_distinct(points, k).size) if ids.size < k else k
+    ids_list = list(ids)
+    sums_list = list(sums)
+    mass_list = list(mass)
+    counts_list = list(counts)
+    centers_list = [s / m for s, m in zip(sums_list, mass_list, strict=True)]
+    alive_count = len(ids_list)
+    if alive_count < possible:
+        distance = np.stack([np.hypot(*(points - c).T) for c in centers_list], axis=1)
+        while alive_count < possible:
+            closest = distance.min(axis=1)
+            outlier = int(closest.size - 1 - np.argmax(closest[::-1]))
+            if closest[outlier] <= 0:
+                break
+            old = int(owner[outlier])
+            if old >= 0:
+                sums_list[old] = sums_list[old] - w[outlier] * points[outlier]
+                mass_list[old] = mass_list[old] - w[outlier]
+                counts_list[old] -= 1
+                if counts_list[old] > 0:
+                    centers_list[old] = sums_list[old] / mass_list[old]
+                    distance[:, old] = np.hypot(*(points - centers_list[old]).T)
+                else:
+                    distance[:, old] = np.inf
+                    alive_count -= 1
+            alive_count += 1
+            owner[outlier] = len(ids_list)
+            ids_list.append(max(ids_list) + 1)
+            sums_list.append(w[outlier] * points[outlier])
+            mass_list.append(w[outlier])
+            counts_list.append(1)
+            centers_list.append(points[outlier].copy())
+            distance = np.column_stack([distance, np.hypot(*(points - points[outlier]).T)])
+    alive = np.array(counts_list) > 0
+    final_ids = np.array(ids_list, dtype=np.int64)[alive]
+    final_centers = np.array(centers_list, dtype=np.float64).reshape(-1, 2)[alive]
+    order = np.argsort(final_ids, kind="stable")
+    return final_ids[order], final_centers[order]
+
+
+def silhouette(points: Floats, clustering: Clustering) -> float:
+    """Mean silhouette over the points, unweighted (``clusters.clj`` ``silhouette``).
+
+    A point alone in its cluster scores 0, as in Pol.is; so does every point of a one-cluster clustering
+    (where Pol.is has no answer).
+    """
+    n = points.shape[0]
+    c = len(clustering)
+    if n == 0 or c < 2:
+        return 0.0
+    distance = np.hypot(points[:, None, 0] - points[None, :, 0], points[:, None, 1] - points[None, :, 1])
+    onehot = np.zeros((n, c))
+    onehot[np.arange(n), clustering.labels] = 1.0
+    sizes = onehot.sum(axis=0)
+    totals = distance @ onehot
+    own = clustering.labels
+    own_size = sizes[own]
+    a = np.divide(totals[np.arange(n), own], own_size - 1, out=np.zeros(n), where=own_size > 1)
+    others = totals / sizes[None, :]
+    others[np.arange(n), own] = np.inf
+    b = others.min(axis=1)
+    largest = np.maximum(a, b)
+    score = np.divide(b - a, largest, out=np.zeros(n), where=largest > 0)
+    score[own_size <= 1] = 0.0
+    return float(score.mean())
