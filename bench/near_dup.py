@@ -22,8 +22,9 @@ that answer; ``query_precision_j08`` and ``query_recall_j08`` do the same for ``
 text; ``planted_recall_j08`` is the recall on planted pairs only. Baselines on the same 20,000 texts:
 datasketch's ``MinHash.bulk`` against this engine's NumPy signing at the same number of permutations,
 from the text (``minhash_numpy_vs_datasketch_ratio``, texts per second, segmentation included in both)
-and from ready shingles (``minhash_only_numpy_vs_datasketch_ratio``, the hashing alone), and datasketch's ``MinHashLSH`` with its
-defaults at threshold 0.8 (``datasketch_recall_j08``, and ``recall_vs_datasketch_ratio``).
+and from ready shingles (``minhash_only_numpy_vs_datasketch_ratio``, the hashing alone), and
+datasketch's ``MinHashLSH`` with its defaults at threshold 0.8 (``datasketch_recall_j08``, and
+``recall_vs_datasketch_ratio``).
 
 Finally the slogan and blame-shifting detectors run over their labelled sets in ``tests/engines/data/``
 (``slogan_precision`` ... ``blame_recall``, per language as ``*_zh``/``*_en`` too): ``blame.tsv`` and
