@@ -145,3 +145,13 @@ def test_staff_pages_queue_inbox_answer(client_as, submit, persona, unit, campai
     suggestion.refresh_from_db()
     assert suggestion.handling == "answered" and suggestion.response.problem is not None
     assert client_as("xiaodian_clerk").get("/voices/queue/").status_code == 403
+
+
+def test_escalated_suggestions_show_on_the_parents_dashboard(client_as, submit, persona, unit, campaign):
+    suggestion = submit()
+    services.suggestion_publish(actor=persona("moderator"), suggestion=suggestion)
+    services.suggestion_route(actor=persona("moderator"), suggestion=suggestion, unit=unit("140105"))
+    Suggestion.objects.filter(pk=suggestion.pk).update(due_on="2020-01-01")
+    services.suggestions_escalate()
+    figures = client_as("office").get(f"/dashboard/{unit('1401').pk}/{campaign.key}/").context["suggestions"]
+    assert (figures.awaiting, figures.overdue, figures.escalated_here) == (1, 1, 1)

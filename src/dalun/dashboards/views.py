@@ -10,6 +10,7 @@ from dalun.campaigns.selectors import campaign_by_key
 from dalun.dashboards.selectors import dashboard
 from dalun.org import policy
 from dalun.org.selectors import unit_ancestors, unit_get
+from dalun.voices.selectors import suggestion_figures
 
 
 @login_required
@@ -41,5 +42,10 @@ def dashboard_view(request: HttpRequest, unit_id: int, campaign_key: str) -> Htt
     return render(
         request,
         "dashboards/dashboard.html",
-        {"board": board, "chart_data": chart_data, "ancestors": ancestors},
+        {
+            "board": board,
+            "chart_data": chart_data,
+            "ancestors": ancestors,
+            "suggestions": suggestion_figures(unit=unit, campaign=campaign),
+        },
     )

@@ -226,3 +226,26 @@ def response_record(*, unit: Unit, today: datetime.date | None = None) -> Respon
         Satisfaction.objects.filter(suggestion__in=routed).values_list("rating").annotate(n=Count("id"))
     )
     return ResponseRecord(counts["received"], counts["answered"], on_time, counts["overdue"], ratings)
+
+
+@dataclass
+class SuggestionFigures:
+    awaiting: int  # routed into the subtree, not yet answered
+    overdue: int  # of those, past their deadline
+    escalated_here: int  # overdue ones escalated to this very unit
+    answered: int
+
+
+def suggestion_figures(
+    *, unit: Unit, campaign: Campaign, today: datetime.date | None = None
+) -> SuggestionFigures:
+    """The public's suggestions in a subtree, for its dashboard: one aggregate query."""
+    today = today or timezone.localdate()
+    routed = Suggestion.objects.filter(campaign=campaign, routed_unit__in=Unit.objects.subtree_of(unit))
+    counts = routed.aggregate(
+        awaiting=Count("id", filter=Q(handling=Handling.ROUTED)),
+        overdue=Count("id", filter=Q(handling=Handling.ROUTED, due_on__lt=today)),
+        escalated_here=Count("id", filter=Q(handling=Handling.ROUTED, escalated_to=unit)),
+        answered=Count("id", filter=Q(handling=Handling.ANSWERED)),
+    )
+    return SuggestionFigures(**counts)
