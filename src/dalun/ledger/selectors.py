@@ -56,7 +56,7 @@ def ledger_page(*, actor: Any, unit: Unit, campaign: Campaign) -> LedgerPage:
         )
         problems = list(
             visible.select_related("category")
-            .prefetch_related(Prefetch("measures", measures))
+            .prefetch_related(Prefetch("measures", measures), "from_suggestions__suggestion")
             .order_by("category__position", "id")
         )
         if internal:
