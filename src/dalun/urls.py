@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("dalun.workcalendar.urls")),
     path("", include("dalun.voices.urls")),
     path("", include("dalun.portal.urls")),
+    path("", include("dalun.opinions.urls")),
 ]

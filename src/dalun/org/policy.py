@@ -34,6 +34,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "keylink.report": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
     "suggestion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
     "suggestion.answer": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
+    "opinion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
     # Judging a unit's work is for the level above: these roles must be held over a proper ancestor,
     # except a supervisor's, which may be held over the unit itself.
     "ledger.review": frozenset({Role.OFFICE, Role.FIRST_RESPONSIBLE}),

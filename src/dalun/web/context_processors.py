@@ -22,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             entries.append((reverse("dashboard", args=[dashboard_units[0].pk, campaign.key]), _("Dashboard")))
     if policy.allows_anywhere(user, "suggestion.moderate"):
         entries.append((reverse("voices-queue"), _("Moderation")))
+        entries.append((reverse("opinion-maps"), _("Opinion maps")))  # opinion.moderate: same roles
     if policy.allows_anywhere(user, "suggestion.answer"):
         entries.append((reverse("voices-inbox"), _("Suggestions to answer")))
     if policy.allows_anywhere(user, "unit.import"):

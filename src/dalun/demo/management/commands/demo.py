@@ -10,6 +10,7 @@ from dalun.demo.ledgers import ensure_ledgers, ensure_xiaodian_ledger
 from dalun.demo.personas import DEMO_PASSWORD, PERSONAS, ensure_personas
 from dalun.demo.province import load_province
 from dalun.demo.suggestions import ensure_suggestions
+from dalun.opinions.demo import ensure_opinion_map
 from dalun.web.management.commands.compiletranslations import compile_catalogues
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         measures = ensure_ledgers(campaign)
         ensure_xiaodian_ledger(campaign)
         ensure_suggestions(campaign)
+        ensure_opinion_map(campaign)
         self.stdout.write(
             f"Demo ready in {time.monotonic() - started:.1f} s: {added} units added, "
             f"campaign '{campaign.key}' deployed to the province, {measures} demo measures.\n"
