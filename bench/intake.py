@@ -1,7 +1,7 @@
 """Public intake under load: ``POST /api/suggestions`` served by gunicorn on PostgreSQL, against a bare view.
 
 Serves Dalun production-style on loopback: gunicorn (4 sync workers by default) at a free port of
-127.0.0.1, DEBUG off, PostgreSQL in a throwaway database ``dalun_bench_intake`` at 127.0.0.1:5432 (user
+127.0.0.1, DEBUG off, PostgreSQL in a throwaway database ``dalun_bench_intake_<pid>`` at 127.0.0.1:5432 (user
 postgres, trust auth; created, migrated and seeded for the run, dropped after it), Redis at
 127.0.0.1:6379/14 as the cache that holds the rate limiter's counters (the submission limit is raised out
 of the way by ``bench/_intake_settings.py``; the limiter still runs on every request), and the "immediate"
@@ -9,8 +9,8 @@ task backend. The database holds a slice of the demo province (312 units), the d
 the moderator every new suggestion notifies) and the demo campaign in a phase that takes suggestions.
 
 wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
-server, each after a one-second warm-up and a CHECKPOINT (so that no run pays for the previous run's dirty
-pages):
+server, each after a one-second warm-up; before every run the server's queue is let drain (no connection of
+it busy in PostgreSQL) and a CHECKPOINT flushes the dirty pages, so no run pays for the previous one:
 
 - ``bare``: ``POST /bench/bare/``, a Django view that answers without database or cache (the baseline);
 - ``insert``: ``POST /bench/insert/``, a view that inserts one row through the ORM (the naive write path);
@@ -26,6 +26,13 @@ the bare view's). Then it checks the database against what was acknowledged, war
 key, stored more than once, or a receipt code acknowledged twice). Submissions the server committed while
 wrk was cutting the run short are stored but not acknowledged; ``stored_unacknowledged`` counts them.
 
+It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run`` and
+``load_average_1m`` (other work on the machine lowers every figure; compare runs made on a quiet one).
+
+With ``--profile DIR``, one more submit run at 64 connections follows with py-spy sampling every worker
+(its figures are not printed: the sampling takes CPU from the workers); ``DIR/summary.txt`` says where the
+workers' time goes, by group (PostgreSQL, Redis, ORM, ...) and by Dalun function.
+
 Goals (the issue's): ``submit_vs_bare_ratio_64`` at least 0.4, ``submit_p99_ms_64`` under 250, ``lost`` and
 ``duplicated`` zero. A loss, a duplicate or a failed submission makes the run exit with status 1 after
 printing its figures; a slow run does not.
@@ -38,12 +45,14 @@ Run from the project root::
     .venv/bin/python bench/intake.py                 # 15 s per measured run (about 2 minutes in all)
     .venv/bin/python bench/intake.py --small         # 3 s per run: the CI smoke run
     .venv/bin/python bench/intake.py --workers 5 --threads 2    # other gunicorn settings
-    .venv/bin/python bench/intake.py --profile var/intake-profile   # py-spy on the workers, submit_64
+    .venv/bin/python bench/intake.py --profile var/intake-profile   # and where a worker's time goes
 
-A 2-core machine: sync workers serve one request each at a time, and a submission's time is Python (the
-CPU) plus round trips to PostgreSQL and Redis (waits). With 4 workers two can compute while the others wait
-on the database, and the two cores stay busy; more workers only add switching, and gthread adds GIL
-contention inside each worker. ``--workers``/``--threads`` let this be measured again.
+Why 4 sync workers on a 2-core machine: a request's time is Python (CPU) plus round trips to PostgreSQL
+and Redis (waits), so with 4 workers two compute while the others wait, and the cores stay busy without
+the switching of more processes (8 sync workers measured no better). gthread (``--threads``) measured about
+10% more on every route alike, most of it from HTTP keep-alive, which the production set-up does not have
+(the reverse proxy opens a connection per request to gunicorn, as sync workers expect): the ratios, which
+are what the goal is about, do not change. ``--workers``/``--threads`` let this be measured again.
 """
 
 import argparse
@@ -68,7 +77,10 @@ from urllib.parse import urlsplit
 import _django
 
 BENCH_DIR = Path(__file__).resolve().parent
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dalun_bench_intake"
+# A database per run (named after the process), so that a CI smoke run and a full run on the same machine
+# never drop each other's; a run killed before its clean-up leaves one, dropped by the next run.
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+DATABASE_PREFIX = "dalun_bench_intake_"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CONNECTIONS = (16, 64)
 FULL_SECONDS, SMALL_SECONDS = 15, 3
@@ -151,9 +163,10 @@ def main() -> None:
     _require_tools(arguments.profile is not None)
     seconds = arguments.duration or (SMALL_SECONDS if arguments.small else FULL_SECONDS)
     _stop_on_sigterm()
+    _drop_abandoned_databases()
     with (
         tempfile.TemporaryDirectory(prefix="dalun-bench-intake-") as scratch,
-        _django.postgres_database(POSTGRES_URL) as database_url,
+        _django.postgres_database(f"{POSTGRES_SERVER}/{DATABASE_PREFIX}{os.getpid()}") as database_url,
         _cache_keys_removed() as cache_prefix,
     ):
         work = Path(scratch)
@@ -177,7 +190,9 @@ def _arguments() -> argparse.Namespace:
         "--threads", type=int, default=1, help="threads per worker; over 1 means gthread (default 1: sync)"
     )
     parser.add_argument(
-        "--profile", type=Path, help="record every worker with py-spy during submit_64 into this directory"
+        "--profile",
+        type=Path,
+        help="then profile the workers with py-spy in one more submit run at 64 connections",
     )
     return parser.parse_args()
 
@@ -205,6 +220,25 @@ def _require_tools(profile: bool) -> None:
             f"Redis at {urlsplit(REDIS_URL).netloc} is unreachable: {error}\n"
             "Start it (Debian: apt-get install -y redis-server && redis-server --daemonize yes)."
         ) from error
+
+
+def _drop_abandoned_databases() -> None:
+    """Drop the databases of earlier runs whose process is gone (killed before it could clean up)."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError:
+        return  # postgres_database says what is wrong
+    with admin:
+        rows = admin.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [DATABASE_PREFIX]
+        )
+        for (name,) in rows.fetchall():
+            pid = name.removeprefix(DATABASE_PREFIX)
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _stop_on_sigterm() -> None:
@@ -393,9 +427,7 @@ def _measure(
             tag = f"{name}{connections}"
             warm = _wrk(server, script, path, f"{tag}w", connections, WARM_UP_SECONDS, work)
             _pause()
-            profile = arguments.profile if (name, connections) == ("submit", 64) else None
-            with _profiled(server, profile, seconds):
-                run = _wrk(server, script, path, tag, connections, seconds, work)
+            run = _wrk(server, script, path, tag, connections, seconds, work)
             _pause()
             runs[name] = run
             if name == "submit":
@@ -410,14 +442,38 @@ def _measure(
             ]
         for name in ("insert", "submit"):
             lines.append(f"{name}_vs_bare_ratio_{connections}: {runs[name].rps / runs['bare'].rps:.3f}")
+    if arguments.profile:
+        # A run of its own: sampling four workers takes CPU from them, so its figures are not printed.
+        connections = CONNECTIONS[-1]
+        with _profiled(server, arguments.profile, seconds):
+            run = _wrk(server, script, ROUTES["submit"], "profiled", connections, seconds, work)
+        codes += _codes(work, "profiled")
+        failed_submissions += run.failed
     count_lines, consistent = _count(codes)
     return lines + count_lines, consistent and failed_submissions == 0
 
 
 def _pause() -> None:
-    """Let the server finish what a cut-short run left queued, and flush PostgreSQL's dirty pages."""
-    time.sleep(1)
+    """Let the server finish what a cut-short run left queued, then flush PostgreSQL's dirty pages."""
+    _settle()
     _checkpoint()
+
+
+def _settle(timeout: float = 20) -> None:
+    """Wait until no connection of the server's is inside a query or a transaction, twice in a row."""
+    from django.db import connection
+
+    deadline, quiet = time.monotonic() + timeout, 0
+    time.sleep(0.3)
+    while quiet < 2 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+        quiet = quiet + 1 if busy == 0 else 0
+        time.sleep(0.1)
 
 
 def _wrk(
@@ -457,7 +513,14 @@ def _profiled(server: Server, directory: Path | None, seconds: int) -> Iterator[
     recorders = [
         subprocess.Popen(
             [str(spy), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250"]
-            + ["--format", "raw", "--nonblocking", "--output", str(directory / f"worker-{pid}.txt")],
+            + [
+                "--format",
+                "raw",
+                "--idle",
+                "--nonblocking",
+                "--output",
+                str(directory / f"worker-{pid}.txt"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -479,21 +542,52 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _summarise_profile(directory: Path, top: int = 25) -> None:
-    """Inclusive share of the workers' samples per function (folded stacks of py-spy's raw format)."""
+# Where a worker's time goes: each sample is counted once, in the group of the innermost frame that
+# matches one (a sample inside psycopg called from the ORM called from Dalun counts as PostgreSQL).
+PROFILE_GROUPS = {
+    "PostgreSQL round trips (psycopg)": ("psycopg/",),
+    "Redis round trips (redis-py)": ("redis/",),
+    "Django ORM (django/db/)": ("django/db/",),
+    "django-ninja and pydantic": ("ninja/", "pydantic"),
+    "Dalun's own code (dalun/)": ("dalun/",),
+}
+OTHER_GROUP = "HTTP, middleware, gunicorn and the rest"
+
+
+def _summarise_profile(directory: Path, top: int = 30) -> None:
+    """Shares of the workers' samples (py-spy's folded stacks, idle included): by group, then per Dalun
+    function (inclusive); written to ``summary.txt`` beside the raw files."""
     inclusive: Counter[str] = Counter()
-    total = 0
-    for path in directory.glob("worker-*.txt"):
+    groups: Counter[str] = Counter()
+    files = sorted(directory.glob("worker-*.txt"))
+    for path in files:
         for line in path.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
             if not count.isdigit():
                 continue
-            total += int(count)
-            for frame in set(stack.split(";")):
+            frames = stack.split(";")
+            for frame in set(frames):
                 inclusive[frame] += int(count)
-    report = [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)] if total else []
+            groups[_group(frames)] += int(count)
+    total = sum(groups.values())
+    if not total:
+        print(f"profile: no samples in {directory}", file=sys.stderr)
+        return
+    report = [f"{total} samples of {len(files)} workers, each counted in one group:"]
+    report += [f"{100 * groups[group] / total:5.1f}%  {group}" for group in [*PROFILE_GROUPS, OTHER_GROUP]]
+    report += ["", "Dalun's functions, inclusive (a function with everything it calls):"]
+    dalun = [(frame, n) for frame, n in inclusive.most_common() if "dalun/" in frame][:top]
+    report += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in dalun]
     (directory / "summary.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
-    print(f"profile: {total} samples, inclusive shares in {directory / 'summary.txt'}", file=sys.stderr)
+    print(f"profile: {total} samples; summary in {directory / 'summary.txt'}", file=sys.stderr)
+
+
+def _group(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for group, markers in PROFILE_GROUPS.items():
+            if any(marker in frame for marker in markers):
+                return group
+    return OTHER_GROUP
 
 
 def _check(condition: bool, message: str) -> None:
@@ -503,4 +597,8 @@ def _check(condition: bool, message: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("intake: interrupted; server, database and cache keys cleaned up", file=sys.stderr)
+        sys.exit(130)
