@@ -18,6 +18,8 @@ from dalun.demo.province import load_province
 from dalun.org.models import Person, Unit
 
 SLICE_COUNTIES = ("1401", "1404")
+SUGGESTION_TITLE = "建议延长政务服务中心周末开放时间"
+SUGGESTION_TEXT = "上班族工作日没时间办事，建议周六上午开放综合窗口。"
 SLICE_DISTRICTS = ("140105", "140106")
 
 
@@ -109,3 +111,39 @@ def client_as(db):
 
 def pytest_report_header(config):
     return f"dalun database: {os.environ.get('DALUN_DATABASE_URL', 'embedded SQLite')}"
+
+
+@pytest.fixture
+def campaign(unit):  # type: ignore[no-untyped-def]
+    """The reference campaign in its rectification phase (ledgers and suggestions open), sent to Taiyuan."""
+    from django.utils import timezone
+
+    from dalun.campaigns.services import campaign_create, campaign_deploy, shipped_templates
+    from dalun.demo.campaign import demo_campaign_start
+    from dalun.org.policy import SYSTEM
+
+    text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
+    campaign = campaign_create(
+        actor=SYSTEM,
+        template_text=text,
+        source="big-discussion.yaml",
+        starts_on=demo_campaign_start(timezone.localdate()),
+        owner_unit=unit("14"),
+    )
+    campaign_deploy(actor=SYSTEM, campaign=campaign, root=unit("1401"))
+    return campaign
+
+
+@pytest.fixture
+def submit(campaign):  # type: ignore[no-untyped-def]
+    """Send a suggestion as the public would (keyword arguments as for ``suggestion_submit``)."""
+    from dalun.voices import services
+
+    def make(
+        title="建议延长政务服务中心周末开放时间",
+        text="上班族工作日没时间办事，建议周六上午开放综合窗口。",
+        **extra,
+    ):
+        return services.suggestion_submit(campaign=campaign, title=title, text=text, **extra)
+
+    return make

@@ -12,8 +12,6 @@ from django.test import Client
 from django.utils import timezone
 
 from dalun.apikeys.services import token_create
-from dalun.campaigns.services import campaign_create, campaign_deploy, shipped_templates
-from dalun.demo.campaign import demo_campaign_start
 from dalun.ledger import services
 from dalun.ledger.models import Event, Ledger, Measure, Problem
 from dalun.org.policy import SYSTEM
@@ -22,20 +20,6 @@ pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 JSON = "application/json"
-
-
-@pytest.fixture
-def campaign(unit):
-    text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
-    campaign = campaign_create(
-        actor=SYSTEM,
-        template_text=text,
-        source="big-discussion.yaml",
-        starts_on=demo_campaign_start(timezone.localdate()),
-        owner_unit=unit("14"),
-    )
-    campaign_deploy(actor=SYSTEM, campaign=campaign, root=unit("1401"))
-    return campaign
 
 
 @pytest.fixture

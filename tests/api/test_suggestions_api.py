@@ -41,19 +41,6 @@ def make_campaign(unit):
     return campaign
 
 
-@pytest.fixture
-def campaign(unit):
-    return make_campaign(unit)
-
-
-@pytest.fixture
-def submit(campaign):
-    def make(title=TITLE, text=TEXT, **extra):
-        return services.suggestion_submit(campaign=campaign, title=title, text=text, **extra)
-
-    return make
-
-
 def post(client: Client, body, *, key: str | None = None, content_type: str = "application/json"):
     headers = {"Idempotency-Key": key} if key is not None else {}
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)

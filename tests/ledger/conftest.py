@@ -4,29 +4,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
-from dalun.campaigns.services import campaign_create, campaign_deploy, shipped_templates
-from dalun.demo.campaign import demo_campaign_start
 from dalun.ledger import services
-from dalun.org.policy import SYSTEM
 
 # The smallest well-formed PDF a content check accepts.
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-@pytest.fixture
-def campaign(unit):
-    text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
-    campaign = campaign_create(
-        actor=SYSTEM,
-        template_text=text,
-        source="big-discussion.yaml",
-        starts_on=demo_campaign_start(timezone.localdate()),
-        owner_unit=unit("14"),
-    )
-    campaign_deploy(actor=SYSTEM, campaign=campaign, root=unit("1401"))
-    return campaign
 
 
 @pytest.fixture

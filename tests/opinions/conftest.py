@@ -7,10 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from dalun.campaigns.services import campaign_create, campaign_deploy, shipped_templates
-from dalun.demo.campaign import demo_campaign_start
 from dalun.opinions import services
 from dalun.opinions.choices import MapStatus
 from dalun.org.policy import SYSTEM
@@ -57,20 +54,6 @@ COMMON_GROUND = {0, 7, 9, 13}
 
 
 @pytest.fixture
-def campaign(unit):
-    text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
-    campaign = campaign_create(
-        actor=SYSTEM,
-        template_text=text,
-        source="big-discussion.yaml",
-        starts_on=demo_campaign_start(timezone.localdate()),
-        owner_unit=unit("14"),
-    )
-    campaign_deploy(actor=SYSTEM, campaign=campaign, root=unit("1401"))
-    return campaign
-
-
-@pytest.fixture
 def draft_map(campaign, persona):
     return services.opinion_map_create(
         actor=persona("moderator"),
@@ -114,3 +97,9 @@ def planted(opinion_map):
     votes, truth = planted_votes()
     services.votes_load(actor=SYSTEM, opinion_map=opinion_map, votes=votes)
     return truth
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(client):  # type: ignore[no-untyped-def]
+    """These tests read the pages' English wording (zh-Hans is the site's default)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
