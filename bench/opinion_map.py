@@ -70,7 +70,7 @@ from dalun.engines.opinion_map import (  # noqa: E402
     with_votes,
 )
 
-DATA = ROOT.parent / "shared" / "data" / "polis"
+DATA = ROOT / "tests" / "data" / "polis"
 SMALL_CONVERSATION = "brexit-consensus"
 REDDWARF = "red-dwarf==0.4.0"
 REDDWARF_VENV = ROOT / "var" / "bench" / "reddwarf-venv"

@@ -1,7 +1,7 @@
 """The opinion map recomputed on real Pol.is conversations and compared with Pol.is's own groups.
 
-Data: ``shared/data/polis`` beside the repository (real conversations from compdemocracy/openData,
-CC BY 4.0, attribution in that folder's LICENSE.md). Tests skip when the folder is absent.
+Data: ``tests/data/polis``, real conversations from compdemocracy/openData copied from the shared reference
+data (CC BY 4.0, attribution in that folder's LICENSE.md).
 
 Pol.is's ``group-id`` is the end of a history (warm starts, the k smoother, a clustered set that only
 grows), so it is a reference, not ground truth. The floor on the adjusted Rand index (ARI, over the
@@ -41,7 +41,7 @@ from dalun.engines.opinion_map import (
 )
 from dalun.engines.opinion_map.kmeans import Clustering, silhouette
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data" / "polis"
+DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = (
     sorted(p for p in DATA.iterdir() if (p / polis_csv.PARTICIPANTS_VOTES).exists()) if DATA.is_dir() else []
 )
@@ -49,7 +49,6 @@ DISTINCT = 0.25  # silhouette of Pol.is's groups on our map above which they are
 SAME_K_FLOOR = 0.85
 OTHER_K_FLOOR = 0.4
 
-pytestmark = pytest.mark.skipif(not CONVERSATIONS, reason=f"no Pol.is exports in {DATA}")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dalun.opinions import services
 from dalun.opinions.choices import MapStatus
 from dalun.org.policy import SYSTEM
 
-POLIS = Path(__file__).parents[2].parent / "shared" / "data" / "polis"
+POLIS = Path(__file__).parents[1] / "data" / "polis"
 VTAIWAN = POLIS / "vtaiwan.uberx"
 
 STATEMENTS = [

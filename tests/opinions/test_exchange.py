@@ -87,7 +87,6 @@ def test_the_export_zip_reads_back_with_the_engines_reader(opinion_map, planted,
     assert export.participants is not None and (export.participants.group_id >= 0).sum() > 100
 
 
-@pytest.mark.skipif(not VTAIWAN.is_dir(), reason=f"no Pol.is export in {VTAIWAN}")
 def test_a_real_polis_conversation_imports_and_maps(persona, campaign, django_capture_on_commit_callbacks):
     export = polis_csv.read_export(VTAIWAN)
     latest = export.votes.latest()
