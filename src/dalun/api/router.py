@@ -11,7 +11,9 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
+from dalun.apikeys.fields import ErrorOut
 from dalun.apikeys.idempotency import IdempotencyMismatch
 from dalun.campaigns.api import router as campaigns_router
 from dalun.ledger import services as ledger_services
@@ -23,7 +25,38 @@ from dalun.web.ratelimit import RateLimited
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+ERROR_REF = "#/components/schemas/ErrorOut"
+
+
+class DalunAPI(NinjaAPI):
+    """The API whose schema documents, on every operation, the one error shape of any 4xx answer.
+
+    Routes declare the refusals they are known for (404, 409, 422 ...); any other 4xx a client can cause
+    (a malformed parameter, a missing token, a rate limit) is still answered in the same shape, so the
+    schema says so with a ``4XX`` response, and clients and the schema fuzzer (tests/fuzz) can rely on it.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "ErrorOut" not in components:
+            error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(error_schema.pop("$defs", {}))
+            components["ErrorOut"] = error_schema
+        refused = {
+            "description": "Refused: the request is not valid, not allowed or too frequent.",
+            "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("4XX", refused)
+        return schema
+
+
+api = DalunAPI(
     title="Dalun API",
     version="1",
     urls_namespace="api",

@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 from ninja.security import django_auth
 
+from dalun.apikeys.fields import ErrorOut
 from dalun.org import policy, selectors
 from dalun.org.models import Unit
 from dalun.org.services import EDITABLE_UNIT_FIELDS, ConcurrentEditError, unit_update
@@ -41,10 +42,6 @@ class UnitPatch(Schema):
     name_pinyin: str | None = None
     kind: str | None = None
     code: str | None = None
-
-
-class ErrorOut(Schema):
-    error: dict
 
 
 @router.get("", response=list[UnitOut])
