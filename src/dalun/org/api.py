@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 from ninja.security import django_auth
 
-from dalun.apikeys.fields import ErrorOut
+from dalun.apikeys.fields import ErrorOut, Page
 from dalun.org import policy, selectors
 from dalun.org.models import Unit
 from dalun.org.services import EDITABLE_UNIT_FIELDS, ConcurrentEditError, unit_update
@@ -45,7 +45,7 @@ class UnitPatch(Schema):
 
 
 @router.get("", response=list[UnitOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_units(request: HttpRequest, q: str = "", parent: int | None = None):
     """Search units by name (Chinese, English, pinyin) or code, or list a unit's children."""
     if q:
