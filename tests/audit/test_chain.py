@@ -7,7 +7,6 @@ import datetime as dt
 import io
 
 import pytest
-from .conftest import fake_unit, objects_on, sql, verify_fails
 from django.core.management import CommandError, call_command
 
 from dalun.audit import chain
@@ -15,6 +14,8 @@ from dalun.audit.models import AppendOnlyError, AuditChain, AuditEntry
 from dalun.audit.selectors import audit_verify
 from dalun.audit.services import audit_record, chain_count
 from dalun.org.policy import SYSTEM
+
+from .conftest import fake_unit, objects_on, sql, verify_fails
 
 
 def recomputed(entry: AuditEntry) -> str:
@@ -86,7 +87,7 @@ def test_verify_reports_an_intact_trail_and_exits_zero(chain_entries):
     call_command("audit", "verify", stdout=out)
     text = out.getvalue()
     assert "Audit trail intact" in text
-    assert f"chain s05: " in text and "ok" in text
+    assert "chain s05: " in text and "ok" in text
     report = audit_verify()
     assert report.ok and report.entries == AuditEntry.objects.count()
 
@@ -146,8 +147,8 @@ def test_verify_names_a_row_inserted_beyond_the_head_even_with_a_correct_hash(ch
     )
     sql(
         "INSERT INTO audit_auditentry (actor_id, actor_label, action, object_type, object_id, object_repr, "
-        "changes, created_at, chain, seq, prev_hash, hash) VALUES (NULL, %s, %s, %s, %s, %s, '{}', %s, %s, %s, "
-        "%s, %s)",
+        "changes, created_at, chain, seq, prev_hash, hash) "
+        "VALUES (NULL, %s, %s, %s, %s, %s, '{}', %s, %s, %s, %s, %s)",
         [
             "system",
             "unit.update",

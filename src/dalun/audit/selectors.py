@@ -109,7 +109,7 @@ def entry_changes(entry: AuditEntry, model: type[models.Model] | None = None) ->
         label: Any = name
         if model is not None:
             with contextlib.suppress(FieldDoesNotExist):
-                label = model._meta.get_field(name).verbose_name
+                label = getattr(model._meta.get_field(name), "verbose_name", name)
         rows.append(Change(field=name, label=str(label), old=old, new=new))
     return rows
 
