@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dalun.workcalendar",
     "dalun.dashboards",
     "dalun.voices",
+    "dalun.supervision",
     "dalun.portal",
     "dalun.opinions",
     "dalun.formalism",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("dalun.dashboards.urls")),
     path("", include("dalun.workcalendar.urls")),
     path("", include("dalun.voices.urls")),
+    path("", include("dalun.supervision.urls")),
     path("", include("dalun.portal.urls")),
     path("", include("dalun.opinions.urls")),
 ]

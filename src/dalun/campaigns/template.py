@@ -43,6 +43,7 @@ __all__ = [
     "FORMAT",
     "Breakthrough",
     "CampaignTemplate",
+    "ChecklistItem",
     "Deadlines",
     "KeyLink",
     "LocalizedText",
@@ -149,6 +150,8 @@ class Deadlines(_Model):
     suggestion_response_working_days: WorkingDays
     suggestion_escalation_working_days: WorkingDays
     problem_rectification_default_working_days: WorkingDays
+    #: Working days a unit has to rectify a supervision finding (optional; 20 when not given).
+    finding_rectification_working_days: WorkingDays = 20
 
 
 class RequirementClass(_Model):
@@ -188,6 +191,13 @@ class Breakthrough(_Model):
     description: LocalizedText
 
 
+class ChecklistItem(_Model):
+    """One point a supervision group checks on an inspection ("is the ledger specific, not slogans?")."""
+
+    key: Key
+    text: LocalizedText
+
+
 class Phase(_Model):
     key: Key
     name: LocalizedText
@@ -207,6 +217,7 @@ class CampaignTemplate(_Model):
     key_links: Annotated[list[KeyLink], Field(min_length=1)]
     breakthroughs: list[Breakthrough] = []
     phases: Annotated[list[Phase], Field(min_length=1)]
+    inspection_checklist: list[ChecklistItem] = []
 
     @field_validator("format")
     @classmethod
@@ -239,7 +250,14 @@ class CampaignTemplate(_Model):
 # Checks across items and lists run on the raw YAML data rather than inside the models, so they report
 # even when some other part of the file is malformed: the author sees every problem in one run.
 
-_KEYED_LISTS: Final = ("requirement_classes", "problem_categories", "key_links", "breakthroughs", "phases")
+_KEYED_LISTS: Final = (
+    "requirement_classes",
+    "problem_categories",
+    "key_links",
+    "breakthroughs",
+    "phases",
+    "inspection_checklist",
+)
 
 
 def _is_int(value: object) -> TypeGuard[int]:

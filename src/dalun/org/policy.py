@@ -35,6 +35,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "suggestion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
     "suggestion.answer": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
     "opinion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
+    "supervision.manage": frozenset({Role.OFFICE}),  # form groups, assign members and coverage, plan
+    "supervision.inspect": frozenset({Role.SUPERVISOR}),  # record inspections, findings, notices
+    "supervision.view": STAFF_ROLES,  # a unit's findings and the supervision dashboard of a subtree
     # Judging a unit's work is for the level above: these roles must be held over a proper ancestor,
     # except a supervisor's, which may be held over the unit itself.
     "ledger.review": frozenset({Role.OFFICE, Role.FIRST_RESPONSIBLE}),
