@@ -1,0 +1,288 @@
+"""The rules over the state of records: motions without action and neglect.
+
+Each reads its rows in a few bulk queries and groups them by unit; the records behind an alert carry a
+fingerprint of the state that made it fire (status, dates, evidence count), so a dismissed alert opens again
+only when that state changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q
+
+from dalun.campaigns.models import Campaign, KeyLinkObligation
+from dalun.formalism.candidates import Candidate, fingerprint
+from dalun.formalism.choices import AlertRule
+from dalun.ledger.choices import KeyLinkStatus, LedgerStatus, MeasureStatus
+from dalun.ledger.models import KeyLinkProgress, Ledger, Measure
+from dalun.org.choices import UnitKind
+from dalun.org.models import Unit
+
+GRASSROOTS = {
+    UnitKind.RESIDENTS_COMMITTEE,
+    UnitKind.VILLAGERS_COMMITTEE,
+    UnitKind.RESIDENTS_COMMITTEE_LIKE,
+    UnitKind.VILLAGERS_COMMITTEE_LIKE,
+}
+
+
+def state_candidates(campaign: Campaign, conf: dict[str, Any], today: datetime.date) -> list[Candidate]:
+    return [
+        *_few_problems(campaign, conf),
+        *_measure_closing(campaign, conf),
+        *_keylinks_without_evidence(campaign),
+        *_neglect(campaign, conf, today),
+    ]
+
+
+def _few_problems(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate]:
+    """A ledger signed off upward with no or trivially few problems of the unit's own."""
+    rows = (
+        Ledger.objects.filter(campaign=campaign, status__in=[LedgerStatus.SUBMITTED, LedgerStatus.ACCEPTED])
+        .annotate(count=Count("problems"))
+        .values_list("pk", "unit_id", "unit__kind", "status", "count")
+    )
+    found = []
+    for pk, unit_id, kind, status, count in rows:
+        minimum = conf["min_problems_grassroots"] if kind in GRASSROOTS else conf["min_problems"]
+        if count >= minimum:
+            continue
+        found.append(
+            Candidate(
+                rule=AlertRule.FEW_PROBLEMS,
+                unit_id=unit_id,
+                key=f"ledger.ledger:{pk}",
+                records=[{"ref": f"ledger.ledger:{pk}", "fp": fingerprint(status, count), "unit": unit_id}],
+                explanation={"problems": count, "minimum": minimum, "ledger_status": status},
+                score=float(minimum - count),
+            )
+        )
+    return found
+
+
+def _measure_closing(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate]:
+    """Closed without evidence; many closed on their deadline day; closures in a burst."""
+    rows = (
+        Measure.objects.filter(campaign=campaign, status__in=[MeasureStatus.CLOSED, MeasureStatus.CLOSING])
+        .annotate(evidence_count=Count("evidence"))
+        .values_list("pk", "unit_id", "status", "deadline", "closed_on", "evidence_count", "action")
+        .order_by("unit_id", "closed_on", "pk")
+    )
+    by_unit: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_unit[row[1]].append(row)
+    found: list[Candidate] = []
+    for unit_id, measures in by_unit.items():
+        bare = [row for row in measures if row[5] == 0]
+        if bare:
+            found.append(
+                Candidate(
+                    rule=AlertRule.CLOSED_WITHOUT_EVIDENCE,
+                    unit_id=unit_id,
+                    key=f"unit:{unit_id}",
+                    records=[_measure_record(row) for row in bare],
+                    explanation={"measures": [_measure_line(row) for row in bare], "count": len(bare)},
+                    score=float(len(bare)),
+                )
+            )
+        closed = [row for row in measures if row[2] == MeasureStatus.CLOSED and row[4] is not None]
+        on_day = [row for row in closed if row[4] == row[3]]
+        if (
+            closed
+            and len(on_day) >= conf["deadline_day_min"]
+            and len(on_day) / len(closed) >= conf["deadline_day_share"]
+        ):
+            found.append(
+                Candidate(
+                    rule=AlertRule.CLOSED_ON_DEADLINE,
+                    unit_id=unit_id,
+                    key=f"unit:{unit_id}",
+                    records=[_measure_record(row) for row in on_day],
+                    explanation={
+                        "on_deadline": len(on_day),
+                        "closed": len(closed),
+                        "share": round(len(on_day) / len(closed), 4),
+                        "minimum": conf["deadline_day_min"],
+                        "share_threshold": conf["deadline_day_share"],
+                        "measures": [_measure_line(row) for row in on_day],
+                    },
+                    score=round(len(on_day) / len(closed), 4),
+                )
+            )
+        burst = _densest_window(closed, conf["burst_days"])
+        if closed and len(burst) >= conf["burst_min"] and len(burst) / len(closed) >= conf["burst_share"]:
+            found.append(
+                Candidate(
+                    rule=AlertRule.CLOSING_BURST,
+                    unit_id=unit_id,
+                    key=f"unit:{unit_id}",
+                    records=[_measure_record(row) for row in burst],
+                    explanation={
+                        "in_window": len(burst),
+                        "closed": len(closed),
+                        "window_days": conf["burst_days"],
+                        "from": burst[0][4].isoformat(),
+                        "to": burst[-1][4].isoformat(),
+                        "minimum": conf["burst_min"],
+                        "share_threshold": conf["burst_share"],
+                        "measures": [_measure_line(row) for row in burst],
+                    },
+                    score=round(len(burst) / len(closed), 4),
+                )
+            )
+    return found
+
+
+def _densest_window(closed: list[tuple[Any, ...]], days: int) -> list[tuple[Any, ...]]:
+    """The most closures within any ``days`` consecutive days (rows sorted by closing day)."""
+    best: list[tuple[Any, ...]] = []
+    start = 0
+    for end in range(len(closed)):
+        while (closed[end][4] - closed[start][4]).days >= days:
+            start += 1
+        if end - start + 1 > len(best):
+            best = closed[start : end + 1]
+    return best
+
+
+def _measure_record(row: tuple[Any, ...]) -> dict[str, Any]:
+    pk, unit_id, status, deadline, closed_on, evidence = row[:6]
+    return {
+        "ref": f"ledger.measure:{pk}",
+        "fp": fingerprint(status, deadline, closed_on, evidence),
+        "unit": unit_id,
+    }
+
+
+def _measure_line(row: tuple[Any, ...]) -> dict[str, Any]:
+    pk, _unit, status, deadline, closed_on, evidence, action = row
+    return {
+        "ref": f"ledger.measure:{pk}",
+        "text": action[:120],
+        "status": status,
+        "deadline": deadline.isoformat(),
+        "closed_on": closed_on.isoformat() if closed_on else None,
+        "evidence": evidence,
+    }
+
+
+def _keylinks_without_evidence(campaign: Campaign) -> list[Candidate]:
+    rows = (
+        KeyLinkProgress.objects.filter(
+            campaign=campaign, status=KeyLinkStatus.DONE, obligation__key_link__evidence_required=True
+        )
+        .annotate(evidence_count=Count("evidence"))
+        .filter(evidence_count=0)
+        .values_list("pk", "unit_id", "reported_on", "obligation__key_link__name")
+        .order_by("unit_id", "pk")
+    )
+    by_unit: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_unit[row[1]].append(row)
+    return [
+        Candidate(
+            rule=AlertRule.KEYLINK_WITHOUT_EVIDENCE,
+            unit_id=unit_id,
+            key=f"unit:{unit_id}",
+            records=[
+                {
+                    "ref": f"ledger.keylinkprogress:{pk}",
+                    "fp": fingerprint("done", reported, 0),
+                    "unit": unit_id,
+                }
+                for pk, _u, reported, _n in links
+            ],
+            explanation={
+                "key_links": [
+                    {"ref": f"ledger.keylinkprogress:{pk}", "name": name, "reported_on": reported.isoformat()}
+                    for pk, _u, reported, name in links
+                ],
+                "count": len(links),
+            },
+            score=float(len(links)),
+        )
+        for unit_id, links in by_unit.items()
+    ]
+
+
+def _neglect(campaign: Campaign, conf: dict[str, Any], today: datetime.date) -> list[Candidate]:
+    """Overdue measures, key links past their window and unanswered suggestions, per unit, escalated."""
+    cutoff = today - datetime.timedelta(days=conf["overdue_grace_days"])
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    measures = (
+        Measure.objects.filter(campaign=campaign, deadline__lt=cutoff)
+        .exclude(status=MeasureStatus.CLOSED)
+        .values_list("pk", "unit_id", "deadline", "status", "action")
+    )
+    for pk, unit_id, deadline, status, action in measures.iterator(chunk_size=5000):
+        groups[(AlertRule.OVERDUE_MEASURES, unit_id)].append(
+            {
+                "ref": f"ledger.measure:{pk}",
+                "fp": fingerprint(deadline, status),
+                "unit": unit_id,
+                "text": action[:120],
+                "due": deadline.isoformat(),
+                "days_overdue": (today - deadline).days,
+            }
+        )
+    obligations = (
+        KeyLinkObligation.objects.filter(campaign=campaign, key_link__ends_on__lt=cutoff)
+        .exclude(progress__status=KeyLinkStatus.DONE)
+        .values_list("pk", "unit_id", "key_link__ends_on", "key_link__name", "progress__status")
+    )
+    for pk, unit_id, ends_on, name, status in obligations.iterator(chunk_size=5000):
+        groups[(AlertRule.OVERDUE_KEYLINKS, unit_id)].append(
+            {
+                "ref": f"campaigns.keylinkobligation:{pk}",
+                "fp": fingerprint(ends_on, status or KeyLinkStatus.NOT_STARTED),
+                "unit": unit_id,
+                "name": name,
+                "due": ends_on.isoformat(),
+                "days_overdue": (today - ends_on).days,
+            }
+        )
+    from dalun.voices.choices import Handling
+    from dalun.voices.models import Suggestion
+
+    suggestions = Suggestion.objects.filter(
+        Q(campaign=campaign, handling=Handling.ROUTED, due_on__lt=cutoff, routed_unit__isnull=False)
+    ).values_list("pk", "routed_unit_id", "due_on", "title")
+    for pk, unit_id, due_on, title in suggestions.iterator(chunk_size=5000):
+        groups[(AlertRule.UNANSWERED_SUGGESTIONS, unit_id)].append(
+            {
+                "ref": f"voices.suggestion:{pk}",
+                "fp": fingerprint(due_on, Handling.ROUTED),
+                "unit": unit_id,
+                "text": title,
+                "due": due_on.isoformat(),
+                "days_overdue": (today - due_on).days,
+            }
+        )
+    parents = dict(
+        Unit.objects.filter(pk__in={unit_id for _rule, unit_id in groups}).values_list("pk", "parent_id")
+    )
+    found = []
+    for (rule, unit_id), items in groups.items():
+        items.sort(key=lambda item: (-item["days_overdue"], item["ref"]))
+        found.append(
+            Candidate(
+                rule=rule,
+                unit_id=unit_id,
+                key=f"unit:{unit_id}",
+                records=[{"ref": item["ref"], "fp": item["fp"], "unit": item["unit"]} for item in items],
+                explanation={
+                    "count": len(items),
+                    "grace_days": conf["overdue_grace_days"],
+                    "oldest_days_overdue": items[0]["days_overdue"],
+                    "items": [
+                        {k: v for k, v in item.items() if k not in {"fp", "unit"}} for item in items[:50]
+                    ],
+                },
+                score=float(len(items)),
+                escalated_to_id=parents.get(unit_id) or unit_id,
+            )
+        )
+    return found
