@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("dalun.supervision.urls")),
     path("", include("dalun.portal.urls")),
     path("", include("dalun.opinions.urls")),
+    path("", include("dalun.formalism.urls")),
 ]

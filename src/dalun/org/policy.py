@@ -35,6 +35,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "suggestion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
     "suggestion.answer": frozenset({Role.CLERK, Role.FIRST_RESPONSIBLE}),
     "opinion.moderate": frozenset({Role.MODERATOR, Role.OFFICE}),
+    # Formalism alerts: supervisors and the office judge them; a unit's head reads those about its subtree.
+    "alert.review": frozenset({Role.OFFICE, Role.SUPERVISOR}),
+    "alert.view": frozenset({Role.OFFICE, Role.SUPERVISOR, Role.FIRST_RESPONSIBLE}),
     "supervision.manage": frozenset({Role.OFFICE}),  # form groups, assign members and coverage, plan
     "supervision.inspect": frozenset({Role.SUPERVISOR}),  # record inspections, findings, notices
     "supervision.view": STAFF_ROLES,  # a unit's findings and the supervision dashboard of a subtree

@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         entries.append((reverse("opinion-maps"), _("Opinion maps")))  # opinion.moderate: same roles
     if policy.allows_anywhere(user, "suggestion.answer"):
         entries.append((reverse("voices-inbox"), _("Suggestions to answer")))
+    if policy.allows_anywhere(user, "alert.view"):
+        entries.append((reverse("formalism-alerts"), _("Formalism alerts")))
     if policy.allows_anywhere(user, "unit.import"):
         entries.append((reverse("unit-import"), _("Import units")))
     if policy.allows_anywhere(user, "campaign.manage"):
