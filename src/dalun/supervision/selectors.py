@@ -259,7 +259,7 @@ class SupervisionDashboard:
     open: int
     overdue: int
     by_unit: list[UnitFindings]
-    alerts: dict[str, dict[str, int]] | None  # None when the alerts app is not installed
+    alerts: list[tuple[str, str, dict[str, int]]] | None  # (kind, label, counts); None without the alerts app
     inspections_recorded: int
     inspections_planned: int
 
@@ -269,13 +269,23 @@ class SupervisionDashboard:
         return round(100 * self.rectified_on_time / self.rectified) if self.rectified else None
 
 
-def _alert_counts(*, actor: Any, unit: Unit, campaign: Campaign) -> dict[str, dict[str, int]] | None:
-    """Formalism alerts by kind, from ``dalun.formalism`` when it is there."""
+def _alert_counts(
+    *, actor: Any, unit: Unit, campaign: Campaign
+) -> list[tuple[str, str, dict[str, int]]] | None:
+    """Formalism alerts by kind as (kind, label, {"open", "confirmed", "dismissed"}), from
+    ``dalun.formalism`` when it is installed (None otherwise)."""
     try:
-        from dalun.formalism.selectors import alert_counts  # type: ignore[import-not-found,unused-ignore]
+        from dalun.formalism.selectors import alert_counts
     except ImportError:
         return None
-    return dict(alert_counts(actor=actor, unit=unit, campaign=campaign))
+    try:
+        from dalun.formalism.choices import AlertKind
+
+        labels = {str(value): str(label) for value, label in AlertKind.choices}
+    except ImportError:
+        labels = {}
+    counts = alert_counts(actor=actor, unit=unit, campaign=campaign)
+    return [(kind, labels.get(kind, kind), dict(values)) for kind, values in counts.items()]
 
 
 def dashboard(

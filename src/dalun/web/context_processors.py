@@ -27,6 +27,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         entries.append((reverse("voices-inbox"), _("Suggestions to answer")))
     if policy.allows_anywhere(user, "alert.view"):
         entries.append((reverse("formalism-alerts"), _("Formalism alerts")))
+    if policy.allows_anywhere(user, "supervision.view"):  # groups, a supervisor's units, findings to rectify
+        entries.append((reverse("supervision-home"), _("Supervision")))
     if policy.allows_anywhere(user, "unit.import"):
         entries.append((reverse("unit-import"), _("Import units")))
     if policy.allows_anywhere(user, "campaign.manage"):
