@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("dalun.portal.urls")),
     path("", include("dalun.opinions.urls")),
     path("", include("dalun.formalism.urls")),
+    path("", include("dalun.audit.urls")),
 ]

@@ -17,7 +17,9 @@ def history_url(obj: models.Model) -> str:
 
 
 @register.inclusion_tag("audit/_history_link.html", takes_context=True)
-def history_link(context: dict[str, Any], obj: models.Model, unit: Unit | None = None) -> dict[str, Any]:
+def history_link(
+    context: dict[str, Any], obj: models.Model, unit: Unit | None = None, label: str = ""
+) -> dict[str, Any]:
     """Pass ``unit`` when the page already holds the object's unit, so the check needs no query."""
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -27,4 +29,4 @@ def history_link(context: dict[str, Any], obj: models.Model, unit: Unit | None =
         and history_supported(type(obj))
         and may_see_history(user, obj, units=[unit] if unit is not None else None)
     )
-    return {"url": history_url(obj) if shown else ""}
+    return {"url": history_url(obj) if shown else "", "label": label}
