@@ -27,7 +27,9 @@ def test_copied_pair_between_two_districts_with_passages_highlighted(scan):
     # The highlighted passages are the shared wording, on both sides, at offsets into the texts as written.
     start, end = original["spans"][0][:2]
     assert "政务服务中心不动产登记窗口" in original["text"][start:end]
-    assert all(copy["text"][s:e].replace("迎泽区", "小店区") in demo.ORIGINAL_PROBLEM for s, e in copy["spans"])
+    assert all(
+        copy["text"][s:e].replace("迎泽区", "小店区") in demo.ORIGINAL_PROBLEM for s, e in copy["spans"]
+    )
     # The measure was copied too; the original unit gets no alert of its own for the same pair.
     assert alerts_of(demo.YINGZE, "copied_pair").count() == 2
     assert not alerts_of(demo.XIAODIAN, "copied_pair").exists()
@@ -72,9 +74,11 @@ def test_motions_without_action(scan):
     few = Alert.objects.get(rule="few_problems")
     assert few.explanation["problems"] == 0 and few.unit.depth == 5
     # Units that closed nothing, or closed with evidence, are not flagged.
-    assert not Alert.objects.filter(rule__in=["closing_burst", "closed_on_deadline"]).exclude(
-        unit__code=demo.YANGQU
-    ).exists()
+    assert (
+        not Alert.objects.filter(rule__in=["closing_burst", "closed_on_deadline"])
+        .exclude(unit__code=demo.YANGQU)
+        .exists()
+    )
 
 
 def test_neglect_is_escalated_to_the_level_above(scan):
@@ -92,7 +96,9 @@ def test_rescan_updates_in_place_and_resolves_what_is_fixed(scan):
     second = scan()
     assert Alert.objects.count() == total and second.counts["new"] == 0
     assert second.counts["texts_hashed"] == 0  # the index persisted: nothing was hashed again
-    Measure.objects.filter(unit__code=demo.LOUFAN).update(deadline=datetime.date.today() + datetime.timedelta(days=9))
+    Measure.objects.filter(unit__code=demo.LOUFAN).update(
+        deadline=datetime.date.today() + datetime.timedelta(days=9)
+    )
     scan()
     assert alerts_of(demo.LOUFAN, "overdue_measures").get().status == AlertStatus.RESOLVED
 
@@ -100,7 +106,9 @@ def test_rescan_updates_in_place_and_resolves_what_is_fixed(scan):
 def test_a_changed_text_is_hashed_again_and_compared(scan, persona):
     scan()
     problem = Problem.objects.get(manifestation=demo.COPIED_PROBLEM)
-    Problem.objects.filter(pk=problem.pk).update(manifestation="迎泽区柳巷商圈夜间停车难，周边3个停车场晚上8点后不开放。")
+    Problem.objects.filter(pk=problem.pk).update(
+        manifestation="迎泽区柳巷商圈夜间停车难，周边3个停车场晚上8点后不开放。"
+    )
     run = scan()
     assert run.counts["texts_hashed"] == 1
     alert = alerts_of(demo.YINGZE, "copied_pair").get(records__0__ref__startswith="ledger.problem")
