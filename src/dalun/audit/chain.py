@@ -220,7 +220,7 @@ def _check(row: tuple[Any, ...], state: ChainReport, head: tuple[int, str] | Non
         prev_hash=prev_hash,
     )
     if recomputed != stored_hash:
-        return Problem(chain_key, seq, entry_id, "altered", "its content does not match its hash: altered")
+        return Problem(chain_key, seq, entry_id, "altered", "its content no longer matches its hash")
     return None
 
 
