@@ -4,6 +4,7 @@ usernames are not affected. Runs with both stores of the failure count (database
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import timedelta
 
@@ -117,3 +118,16 @@ def test_the_lockout_page_speaks_chinese_to_a_chinese_browser(axes_handler, limi
     )
     assert locked.status_code == 429
     assert '<html lang="zh-hans">' in locked.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_office_can_lift_a_lockout_from_the_command_line(axes_handler, limits, persona):
+    """docs/deployment.md: `dalun axes-reset-ip-username ADDRESS USERNAME` ends a lockout early."""
+    from django.core.management import call_command
+
+    client = Client(REMOTE_ADDR="198.51.100.13")
+    for _ in range(3):
+        sign_in(client, "changzhi_head", "guess")
+    assert sign_in(client, "changzhi_head", DEMO_PASSWORD).status_code == 429
+    call_command("axes_reset_ip_username", "198.51.100.13", "changzhi_head", stdout=io.StringIO())
+    assert sign_in(client, "changzhi_head", DEMO_PASSWORD).status_code == 302
