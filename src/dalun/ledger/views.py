@@ -87,6 +87,7 @@ def ledger_detail(request: HttpRequest, unit_id: int, campaign_key: str) -> Http
 @require_POST
 def problem_create(request: HttpRequest, unit_id: int, campaign_key: str) -> HttpResponse:
     unit, campaign = unit_get(unit_id=unit_id), campaign_by_key(key=campaign_key)
+    policy.require(request.user, "ledger.edit", unit)  # refused before the form is read, valid or not
     form = ProblemForm(request.POST, campaign=campaign)
     if form.is_valid():
         ledger = services.ledger_open(actor=request.user, unit=unit, campaign=campaign)
@@ -193,6 +194,7 @@ def _measure_for_post(request: HttpRequest, measure_id: int) -> Measure:
 @require_POST
 def measure_progress(request: HttpRequest, measure_id: int) -> HttpResponse:
     measure = _measure_for_post(request, measure_id)
+    policy.require(request.user, "ledger.edit", measure.unit)
     form = ProgressForm(request.POST)
     if form.is_valid():
         _attempt(
@@ -214,6 +216,7 @@ def measure_progress(request: HttpRequest, measure_id: int) -> HttpResponse:
 @require_POST
 def evidence_upload(request: HttpRequest, measure_id: int) -> HttpResponse:
     measure = _measure_for_post(request, measure_id)
+    policy.require(request.user, "ledger.edit", measure.unit)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         _attempt(
@@ -264,6 +267,11 @@ def ledger_signoff(request: HttpRequest, unit_id: int, campaign_key: str) -> Htt
     ledger = get_object_or_404(
         Ledger.objects.select_related("unit", "campaign"), unit_id=unit_id, campaign__key=campaign_key
     )
+    if not (
+        policy.allows(request.user, "ledger.submit", ledger.unit)
+        or policy.allows(request.user, "ledger.review", ledger.unit)
+    ):
+        raise policy.PermissionDenied("ledger sign-off")
     decision = request.POST.get("decision", "")
     version = int(request.POST.get("version") or 0)
     comment = request.POST.get("comment", "")
@@ -296,6 +304,7 @@ def keylink_report(request: HttpRequest, obligation_id: int) -> HttpResponse:
     obligation = get_object_or_404(
         KeyLinkObligation.objects.select_related("unit", "key_link", "campaign"), pk=obligation_id
     )
+    policy.require(request.user, "keylink.report", obligation.unit)
     form = KeyLinkReportForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
