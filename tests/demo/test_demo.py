@@ -32,7 +32,7 @@ def test_demo_loads_the_province_and_is_idempotent(seeded_transactional_db, caps
     from dalun.ledger import rollups
     from dalun.ledger.models import Measure, Problem
 
-    assert Problem.objects.filter(unit__code="140105", campaign=campaign).count() == 2
+    assert Problem.objects.filter(unit__code="140105", campaign=campaign, source="self").count() == 2
     assert (
         Measure.objects.filter(campaign=campaign)
         .exclude(status="closed")

@@ -6,10 +6,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from dalun.demo.campaign import ensure_campaign
+from dalun.demo.formalism import ensure_formalism
 from dalun.demo.ledgers import ensure_ledgers, ensure_xiaodian_ledger
 from dalun.demo.personas import DEMO_PASSWORD, PERSONAS, ensure_personas
 from dalun.demo.province import load_province
 from dalun.demo.suggestions import ensure_suggestions
+from dalun.demo.supervision import ensure_supervision
 from dalun.opinions.demo import ensure_opinion_map
 from dalun.web.management.commands.compiletranslations import compile_catalogues
 
@@ -32,10 +34,13 @@ class Command(BaseCommand):
         ensure_xiaodian_ledger(campaign)
         ensure_suggestions(campaign)
         ensure_opinion_map(campaign)
+        ensure_supervision(campaign)
+        formalism = ensure_formalism(campaign)
         self.stdout.write(
             f"Demo ready in {time.monotonic() - started:.1f} s: {added} units added, "
             f"campaign '{campaign.key}' deployed to the province, {measures} demo measures.\n"
         )
+        self.stdout.write(formalism)
         self.stdout.write(f"Accounts (password for all: {DEMO_PASSWORD}):")
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.username:<20} {persona.description}")
