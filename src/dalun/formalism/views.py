@@ -111,6 +111,7 @@ def _ledger_url(alert: Any) -> str:
 @require_POST
 def alert_confirm(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = selectors.alert_get(actor=request.user, alert_id=alert_id)
+    policy.require(request.user, "alert.review", alert.unit)  # before the form is read, valid or not
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -134,6 +135,7 @@ def alert_confirm(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = selectors.alert_get(actor=request.user, alert_id=alert_id)
+    policy.require(request.user, "alert.review", alert.unit)  # before the form is read, valid or not
     form = DismissForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
