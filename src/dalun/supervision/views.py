@@ -91,6 +91,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def group_create(request: HttpRequest, campaign_key: str) -> HttpResponse:
+    if not policy.allows_anywhere(request.user, "supervision.manage"):
+        raise PermissionDenied("supervision.manage")  # before the form is read, valid or not
     campaign = campaign_by_key(key=campaign_key)
     try:
         leading = _unit_by_code(request.POST.get("leading_unit", ""), "leading_unit")
