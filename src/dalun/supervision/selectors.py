@@ -305,8 +305,10 @@ def dashboard(
         overdue=Count("id", filter=not_rectified & Q(deadline__lt=today)),
     )
     # A rectified problem's last measure closed on the latest closed_on of its measures.
-    rectified = with_rectification(rows.filter(problem__status=ProblemStatus.RECTIFIED)).values_list(
-        "deadline", "last_closed"
+    rectified = (
+        rows.filter(problem__status=ProblemStatus.RECTIFIED)
+        .annotate(last_closed=Max("problem__measures__closed_on"))
+        .values_list("deadline", "last_closed")
     )
     on_time = sum(1 for deadline, closed in rectified if closed is not None and closed <= deadline)
     per_unit = list(

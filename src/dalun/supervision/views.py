@@ -202,7 +202,7 @@ def my_units(request: HttpRequest, campaign_key: str) -> HttpResponse:
         raise PermissionDenied("supervision.inspect")
     rows = selectors.my_units(actor=request.user, campaign=campaign)
     inspections = (
-        Inspection.objects.filter(campaign=campaign, group__members__person_id=request.user.pk)
+        Inspection.objects.filter(campaign=campaign, group__members__person_id=request.user.pk or 0)
         .select_related("unit", "group")
         .order_by("status", "planned_on", "id")
         .distinct()[:100]
