@@ -44,9 +44,10 @@ def test_copy_of_a_template_example(scan):
     assert text["text"] == demo.TEMPLATE_COPY
 
 
-def test_slogan_only_self_examination(scan):
+def test_slogan_only_self_examination(scan, unit):
     scan()
-    alert = alerts_of(demo.JINYUAN, "slogan_ledger").get()
+    alert = Alert.objects.get(rule="slogan_ledger")
+    assert alert.unit.is_within(unit(demo.YINGZE)) and alert.unit.depth == 5
     assert alert.explanation["slogan_texts"] == 4 and alert.explanation["share"] == 1.0
     first = alert.explanation["texts"][0]
     assert any(kind == "stock" for _s, _e, kind in first["spans"])
@@ -83,11 +84,13 @@ def test_motions_without_action(scan):
 
 def test_neglect_is_escalated_to_the_level_above(scan):
     scan()
-    alert = alerts_of(demo.LOUFAN, "overdue_measures").get()
+    alert = alerts_of("1401", "overdue_measures").get()
     assert alert.kind == "neglect" and alert.escalated_to.code == "1401"
     assert alert.explanation["count"] == 3 and alert.explanation["oldest_days_overdue"] == 34
-    # Yingze's measures are not due yet.
-    assert not alerts_of(demo.YINGZE, "overdue_measures").exists()
+    assert alert.explanation["units"] == [{"unit": alert.records[0]["unit"], "name": "娄烦县", "count": 3}]
+    # Nothing is raised on the neglecting unit itself, and Yingze's measures are not due yet.
+    assert not alerts_of(demo.LOUFAN, "overdue_measures").exists()
+    assert all(record["unit"] != alert.unit_id for record in alert.records)
 
 
 def test_rescan_updates_in_place_and_resolves_what_is_fixed(scan):
@@ -100,7 +103,7 @@ def test_rescan_updates_in_place_and_resolves_what_is_fixed(scan):
         deadline=datetime.date.today() + datetime.timedelta(days=9)
     )
     scan()
-    assert alerts_of(demo.LOUFAN, "overdue_measures").get().status == AlertStatus.RESOLVED
+    assert alerts_of("1401", "overdue_measures").get().status == AlertStatus.RESOLVED
 
 
 def test_a_changed_text_is_hashed_again_and_compared(scan, persona):

@@ -2,12 +2,12 @@
 
 - copied work: Yingze District's ledger copies a problem and a measure of Xiaodian District's, with a word
   or a number changed; Wanbailin District's ledger copies an example problem of the campaign template;
-- slogans: Jinyuan District's self-examination is made of stock phrases only;
+- slogans: the self-examination of a village of Yingze District is made of stock phrases only;
 - blame-shifting: Qingxu County's problems blame higher levels, other departments and the public;
 - motions without action: Yangqu County closed eight measures on their deadline day, all within a day of
   each other and none with evidence, and marked a key link done without evidence; one village signed off a
   ledger with no problem at all;
-- neglect: Loufan County's measures are weeks past their deadlines.
+- neglect: Loufan County's measures are weeks past their deadlines (escalated to Taiyuan).
 
 The ordinary demo's key links marked done get the shared evidence file the service would have required,
 so that only the planted key link lacks it. Rows are written in bulk as the rest of the demo is (the services
@@ -142,8 +142,9 @@ def ensure_formalism_cases(campaign: Campaign, *, today: datetime.date | None = 
     _problem(units[WANBAILIN], campaign, TEMPLATE_COPY, "innovation_spirit")
     added += 1
 
+    slogan_unit = _village_without_ledger(units[YINGZE], campaign) or units[JINYUAN]
     for text in SLOGANS:
-        problem = _problem(units[JINYUAN], campaign, text, "work_style")
+        problem = _problem(slogan_unit, campaign, text, "work_style")
         added += 1
     _measure(problem, "以高度的政治责任感，推动各项工作落地生根、走深走实，确保取得实效。", later)
     added += 1
@@ -170,7 +171,7 @@ def ensure_formalism_cases(campaign: Campaign, *, today: datetime.date | None = 
         .first()
     )
     if obligation is not None:
-        KeyLinkProgress.objects.update_or_create(
+        progress, _created = KeyLinkProgress.objects.update_or_create(
             obligation=obligation,
             defaults={
                 "unit": units[YANGQU],
@@ -180,7 +181,7 @@ def ensure_formalism_cases(campaign: Campaign, *, today: datetime.date | None = 
                 "note": "已完成",
             },
         )
-        KeyLinkProgress.objects.filter(obligation=obligation).first().evidence.all().delete()
+        progress.evidence.all().delete()
         added += 1
 
     neglected = _problem(
@@ -193,18 +194,22 @@ def ensure_formalism_cases(campaign: Campaign, *, today: datetime.date | None = 
         _measure(neglected, action, today - datetime.timedelta(days=20 + 7 * number))
         added += 1
 
-    village = (
-        Unit.objects.subtree_of(units[XIAODIAN], include_self=False)
-        .filter(depth=units[XIAODIAN].depth + 2)
-        .exclude(pk__in=Ledger.objects.filter(campaign=campaign).values("unit_id"))
-        .order_by("path")
-        .first()
-    )
+    village = _village_without_ledger(units[XIAODIAN], campaign)
     if village is not None:
         Ledger.objects.create(unit=village, campaign=campaign, status=LedgerStatus.SUBMITTED)
         added += 1
     _evidence_for_reported_key_links(campaign, skip=units[YANGQU])
     return added
+
+
+def _village_without_ledger(county: Unit, campaign: Campaign) -> Unit | None:
+    return (
+        Unit.objects.subtree_of(county, include_self=False)
+        .filter(depth=county.depth + 2)
+        .exclude(pk__in=Ledger.objects.filter(campaign=campaign).values("unit_id"))
+        .order_by("path")
+        .first()
+    )
 
 
 def _evidence_for_reported_key_links(campaign: Campaign, *, skip: Unit) -> None:
@@ -231,3 +236,20 @@ def _evidence_for_reported_key_links(campaign: Campaign, *, skip: Unit) -> None:
         ),
         batch_size=5000,
     )
+
+
+def ensure_formalism(campaign: Campaign) -> str:
+    """Plant the cases and, the first time, run the scan so the alerts are there; returns a summary line."""
+    from dalun.formalism.models import ScanRun
+    from dalun.formalism.services import scan_campaign
+    from dalun.org.policy import SYSTEM
+
+    planted = ensure_formalism_cases(campaign)
+    if not planted and ScanRun.objects.filter(campaign=campaign).exists():
+        return "Formalism scan: already run (dalun scan runs it again)."
+    run = scan_campaign(actor=SYSTEM, campaign=campaign)
+    kinds = ", ".join(
+        f"{kind} {run.counts.get(kind, 0)}"
+        for kind in ("copied", "slogan", "blame_shifting", "motions", "neglect")
+    )
+    return f"Formalism scan: {planted} planted records; alerts: {kinds}."

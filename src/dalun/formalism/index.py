@@ -54,7 +54,10 @@ class CampaignIndex:
             prefix = f"dalun:formalism:{campaign_id}"
             self.index = NearDupIndex(RedisStore(self.redis, prefix=prefix))
             self._digests_key = f"{prefix}:digests"
-            self.stored = {value.decode() for value in self.redis.smembers(self._digests_key)}
+            self.stored = {
+                value.decode() if isinstance(value, bytes) else str(value)
+                for value in self.redis.smembers(self._digests_key)
+            }
             return
         self.path = index_dir() / f"near-dup-{campaign_id}.npz"
         self.digests_path = self.path.with_suffix(".digests.json")

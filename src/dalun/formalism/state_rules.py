@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from dalun.campaigns.models import Campaign, KeyLinkObligation
 from dalun.formalism.candidates import Candidate, fingerprint
@@ -19,7 +19,6 @@ from dalun.formalism.choices import AlertRule
 from dalun.ledger.choices import KeyLinkStatus, LedgerStatus, MeasureStatus
 from dalun.ledger.models import KeyLinkProgress, Ledger, Measure
 from dalun.org.choices import UnitKind
-from dalun.org.models import Unit
 
 GRASSROOTS = {
     UnitKind.RESIDENTS_COMMITTEE,
@@ -209,80 +208,111 @@ def _keylinks_without_evidence(campaign: Campaign) -> list[Candidate]:
 
 
 def _neglect(campaign: Campaign, conf: dict[str, Any], today: datetime.date) -> list[Candidate]:
-    """Overdue measures, key links past their window and unanswered suggestions, per unit, escalated."""
+    """Overdue measures, key links past their window and unanswered suggestions, escalated: one alert per
+    rule and parent unit, listing the units below it that let their items lapse (a unit with no parent,
+    the province, answers for itself)."""
     cutoff = today - datetime.timedelta(days=conf["overdue_grace_days"])
     groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+
+    def add(rule: str, unit_id: int, parent_id: int | None, name: str, item: dict[str, Any]) -> None:
+        groups[(rule, parent_id or unit_id)].append({**item, "unit": unit_id, "unit_name": name})
+
     measures = (
         Measure.objects.filter(campaign=campaign, deadline__lt=cutoff)
         .exclude(status=MeasureStatus.CLOSED)
-        .values_list("pk", "unit_id", "deadline", "status", "action")
+        .values_list("pk", "unit_id", "unit__parent_id", "unit__name", "deadline", "status", "action")
     )
-    for pk, unit_id, deadline, status, action in measures.iterator(chunk_size=5000):
-        groups[(AlertRule.OVERDUE_MEASURES, unit_id)].append(
+    for pk, unit_id, parent_id, name, deadline, status, action in measures.iterator(chunk_size=5000):
+        add(
+            AlertRule.OVERDUE_MEASURES,
+            unit_id,
+            parent_id,
+            name,
             {
                 "ref": f"ledger.measure:{pk}",
                 "fp": fingerprint(deadline, status),
-                "unit": unit_id,
                 "text": action[:120],
                 "due": deadline.isoformat(),
                 "days_overdue": (today - deadline).days,
-            }
+            },
         )
     obligations = (
         KeyLinkObligation.objects.filter(campaign=campaign, key_link__ends_on__lt=cutoff)
         .exclude(progress__status=KeyLinkStatus.DONE)
-        .values_list("pk", "unit_id", "key_link__ends_on", "key_link__name", "progress__status")
+        .values_list(
+            "pk",
+            "unit_id",
+            "unit__parent_id",
+            "unit__name",
+            "key_link__ends_on",
+            "key_link__name",
+            "progress__status",
+        )
     )
-    for pk, unit_id, ends_on, name, status in obligations.iterator(chunk_size=5000):
-        groups[(AlertRule.OVERDUE_KEYLINKS, unit_id)].append(
+    for pk, unit_id, parent_id, name, ends_on, link_name, status in obligations.iterator(chunk_size=5000):
+        add(
+            AlertRule.OVERDUE_KEYLINKS,
+            unit_id,
+            parent_id,
+            name,
             {
                 "ref": f"campaigns.keylinkobligation:{pk}",
                 "fp": fingerprint(ends_on, status or KeyLinkStatus.NOT_STARTED),
-                "unit": unit_id,
-                "name": name,
+                "name": link_name,
                 "due": ends_on.isoformat(),
                 "days_overdue": (today - ends_on).days,
-            }
+            },
         )
     from dalun.voices.choices import Handling
     from dalun.voices.models import Suggestion
 
     suggestions = Suggestion.objects.filter(
-        Q(campaign=campaign, handling=Handling.ROUTED, due_on__lt=cutoff, routed_unit__isnull=False)
-    ).values_list("pk", "routed_unit_id", "due_on", "title")
-    for pk, unit_id, due_on, title in suggestions.iterator(chunk_size=5000):
-        groups[(AlertRule.UNANSWERED_SUGGESTIONS, unit_id)].append(
+        campaign=campaign, handling=Handling.ROUTED, due_on__lt=cutoff, routed_unit__isnull=False
+    ).values_list("pk", "routed_unit_id", "routed_unit__parent_id", "routed_unit__name", "due_on", "title")
+    for pk, unit_id, parent_id, name, due_on, title in suggestions.iterator(chunk_size=5000):
+        if due_on is None or unit_id is None:
+            continue
+        add(
+            AlertRule.UNANSWERED_SUGGESTIONS,
+            unit_id,
+            parent_id,
+            name,
             {
                 "ref": f"voices.suggestion:{pk}",
                 "fp": fingerprint(due_on, Handling.ROUTED),
-                "unit": unit_id,
                 "text": title,
                 "due": due_on.isoformat(),
                 "days_overdue": (today - due_on).days,
-            }
+            },
         )
-    parents = dict(
-        Unit.objects.filter(pk__in={unit_id for _rule, unit_id in groups}).values_list("pk", "parent_id")
-    )
     found = []
-    for (rule, unit_id), items in groups.items():
+    for (rule, parent_id), items in groups.items():
         items.sort(key=lambda item: (-item["days_overdue"], item["ref"]))
+        per_unit: dict[int, dict[str, Any]] = {}
+        for item in items:
+            entry = per_unit.setdefault(
+                item["unit"], {"unit": item["unit"], "name": item["unit_name"], "count": 0}
+            )
+            entry["count"] += 1
+        units = sorted(per_unit.values(), key=lambda entry: (-entry["count"], entry["name"]))
         found.append(
             Candidate(
                 rule=rule,
-                unit_id=unit_id,
-                key=f"unit:{unit_id}",
+                unit_id=parent_id,
+                key=f"unit:{parent_id}",
                 records=[{"ref": item["ref"], "fp": item["fp"], "unit": item["unit"]} for item in items],
                 explanation={
                     "count": len(items),
                     "grace_days": conf["overdue_grace_days"],
                     "oldest_days_overdue": items[0]["days_overdue"],
+                    "units": units[:50],
+                    "unit_count": len(units),
                     "items": [
                         {k: v for k, v in item.items() if k not in {"fp", "unit"}} for item in items[:50]
                     ],
                 },
                 score=float(len(items)),
-                escalated_to_id=parents.get(unit_id) or unit_id,
+                escalated_to_id=parent_id,
             )
         )
     return found

@@ -161,15 +161,15 @@ def _copied(
     for key, group in groups.items():
         if union.find(key) in widespread or len(group) < 2:
             continue
-        for position, a in enumerate(group):
-            for b in group[position + 1 :]:
-                pair(a, b, 1.0)
+        for position, first in enumerate(group):
+            for second in group[position + 1 :]:
+                pair(first, second, 1.0)
     for a_key, b_key, similarity in unit_pairs:
         if union.find(a_key) in widespread:
             continue
-        for a in groups[a_key]:
-            for b in groups[b_key]:
-                pair(a, b, similarity)
+        for first in groups[a_key]:
+            for second in groups[b_key]:
+                pair(first, second, similarity)
     for unit_key, template_key, similarity in template_pairs:
         template = templates[template_key][0]
         for item in groups.get(unit_key, []):
@@ -210,6 +210,23 @@ def _slogan(text: str, threshold: float, discount: float, extra: tuple[str, ...]
 @lru_cache(maxsize=65536)
 def _blame_cached(text_: str, threshold: float) -> detectors.BlameResult:
     return detectors.blame_shifting(text_, threshold=threshold)
+
+
+def canonical_subject(text: str, names: Iterable[str]) -> str:
+    """``text`` with the unit's own name replaced by 本单位 ("this unit")."""
+    for name in sorted({name for name in names if name and len(name) >= 2}, key=len, reverse=True):
+        text = text.replace(name, "本单位")
+    return text
+
+
+def _refind(text: str, evidence: Iterable[detectors.Evidence]) -> list[list[Any]]:
+    """Evidence found in a rewritten text, located again in the text as written (where it occurs)."""
+    spans: list[list[Any]] = []
+    for item in evidence:
+        start = text.find(item.text)
+        if start >= 0:
+            spans.append([start, start + len(item.text), item.kind])
+    return spans
 
 
 def _spans(evidence: Iterable[detectors.Evidence]) -> list[list[Any]]:
@@ -278,9 +295,14 @@ def _blame(items: list[TextItem], names: dict[int, tuple[str, str]], conf: dict[
     for item in items:
         if item.source != "ledger.problem":
             continue
-        result = _blame_cached(item.text, conf["blame_threshold"])
+        # The unit naming itself is the unit speaking of itself: say so in words the detector knows.
+        masked = canonical_subject(item.text, _unit_names(names, item.unit_id))
+        result = _blame_cached(masked, conf["blame_threshold"])
         if not result.verdict:
             continue
+        spans = _spans(result.outward) + _spans(result.own)
+        if masked != item.text:
+            spans = _refind(item.text, [*result.outward, *result.own])
         found.append(
             Candidate(
                 rule=AlertRule.BLAME_PROBLEM,
@@ -290,7 +312,7 @@ def _blame(items: list[TextItem], names: dict[int, tuple[str, str]], conf: dict[
                 explanation={
                     "score": result.score,
                     "threshold": conf["blame_threshold"],
-                    "texts": [_text_entry(item, names, _spans(result.outward) + _spans(result.own))],
+                    "texts": [_text_entry(item, names, spans)],
                 },
                 score=result.score,
             )

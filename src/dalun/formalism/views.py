@@ -115,7 +115,7 @@ def alert_confirm(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[field].label}: {' '.join(str(e) for e in errors)}")
         return redirect(alert)
     try:
         services.alert_confirm(
@@ -139,7 +139,7 @@ def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = DismissForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[field].label}: {' '.join(str(e) for e in errors)}")
         return redirect(alert)
     try:
         services.alert_dismiss(actor=request.user, alert=alert, reason=form.cleaned_data["reason"])

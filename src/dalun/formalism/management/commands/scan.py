@@ -27,7 +27,7 @@ class Command(BaseCommand):
         report = []
         for run in runs:
             alerts = (
-                Alert.objects.filter(campaign_id=run.campaign_id, status=AlertStatus.OPEN)
+                Alert.objects.filter(campaign=run.campaign, status=AlertStatus.OPEN)
                 .select_related("unit")
                 .order_by("kind", "-score", "pk")
             )
