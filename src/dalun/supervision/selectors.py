@@ -196,22 +196,32 @@ def my_units(*, actor: Any, campaign: Campaign, today: datetime.date | None = No
         if day < today:
             overdue[unit_id] += value
     ledgers = {ledger.unit_id: ledger for ledger in Ledger.objects.filter(campaign=campaign, unit_id__in=ids)}
-    suggestions: dict[int, dict[str, int]] = {}
-    findings: dict[int, dict[str, int]] = {}
     upcoming: dict[int, Inspection] = {}
-    for pk, unit in units.items():
-        subtree = Unit.objects.subtree_of(unit)
-        suggestions[pk] = Suggestion.objects.filter(
-            campaign=campaign, routed_unit__in=subtree, moderation=Moderation.PUBLISHED
-        ).aggregate(
-            answered=Count("id", filter=Q(handling=Handling.ANSWERED)),
-            awaiting=Count("id", filter=Q(handling=Handling.ROUTED)),
-            overdue=Count("id", filter=Q(handling=Handling.ROUTED, due_on__lt=today)),
+    # One aggregate query per source for all covered units: each unit's subtree is a filtered count.
+    covered = list(units.values())
+    published = Suggestion.objects.filter(campaign=campaign, moderation=Moderation.PUBLISHED).filter(
+        policy.subtree_filter(covered, path_field="routed_unit__path")
+    )
+    routed = Q(handling=Handling.ROUTED)
+    suggestion_counts = published.aggregate(
+        **_per_subtree(covered, "routed_unit__path", "answered", Q(handling=Handling.ANSWERED)),
+        **_per_subtree(covered, "routed_unit__path", "awaiting", routed),
+        **_per_subtree(covered, "routed_unit__path", "overdue", routed & Q(due_on__lt=today)),
+    )
+    not_rectified = ~Q(problem__status=ProblemStatus.RECTIFIED)
+    finding_counts = (
+        Finding.objects.filter(campaign=campaign)
+        .filter(policy.subtree_filter(covered, path_field="unit__path"))
+        .aggregate(
+            **_per_subtree(covered, "unit__path", "open", not_rectified),
+            **_per_subtree(covered, "unit__path", "overdue", not_rectified & Q(deadline__lt=today)),
         )
-        findings[pk] = Finding.objects.filter(campaign=campaign, unit__in=subtree).aggregate(
-            open=Count("id", filter=~Q(problem__status=ProblemStatus.RECTIFIED)),
-            overdue=Count("id", filter=~Q(problem__status=ProblemStatus.RECTIFIED) & Q(deadline__lt=today)),
-        )
+    )
+    suggestions = {
+        pk: {name: suggestion_counts[f"{name}_{pk}"] for name in ("answered", "awaiting", "overdue")}
+        for pk in ids
+    }
+    findings = {pk: {name: finding_counts[f"{name}_{pk}"] for name in ("open", "overdue")} for pk in ids}
     for inspection in Inspection.objects.filter(
         campaign=campaign, unit_id__in=ids, status=InspectionStatus.PLANNED
     ).order_by("-planned_on"):
@@ -239,6 +249,16 @@ def my_units(*, actor: Any, campaign: Campaign, today: datetime.date | None = No
             )
         )
     return rows
+
+
+def _per_subtree(units: list[Unit], path_field: str, name: str, condition: Q) -> dict[str, Count]:
+    """``{name_<unit pk>: Count(rows in that unit's subtree matching condition)}`` for one aggregate."""
+    return {
+        f"{name}_{unit.pk}": Count(
+            "id", filter=condition & policy.subtree_filter([unit], path_field=path_field)
+        )
+        for unit in units
+    }
 
 
 @dataclass
