@@ -90,3 +90,13 @@ def test_menu_entry_for_supervisors_and_heads_only(client_as, campaign):
     assert "/alerts/" in client_as("taiyuan_supervisor").get("/").content.decode()
     assert "/alerts/" in client_as("xiaodian_head").get("/").content.decode()
     assert "/alerts/" not in client_as("yingze_clerk").get("/").content.decode()
+
+
+def test_neglect_alert_lists_the_units_below_and_their_items(scan, client_as):
+    scan()
+    alert = Alert.objects.get(unit__code="1401", rule="overdue_measures")
+    body = client_as("taiyuan_supervisor").get(alert.get_absolute_url()).content.decode()
+    assert "娄烦县 (3)" in body and "娄烦县: 完成全县农村公路安全隐患排查整治" in body
+    # A copied-work alert has no overdue rows (a dict's own methods never leak into the page).
+    copied = client_as("taiyuan_supervisor").get(copied_alert().get_absolute_url()).content.decode()
+    assert "days overdue" not in copied

@@ -26,7 +26,6 @@ from dalun.formalism.models import Alert, ScanRun
 from dalun.formalism.state_rules import state_candidates
 from dalun.formalism.text_rules import text_candidates
 from dalun.org import policy
-from dalun.org.models import Unit
 
 REASON_MAX = 2000
 
@@ -128,11 +127,11 @@ def _store(*, actor: Any, campaign: Campaign, found: list[Candidate], stats: dic
         ],
         batch_size=500,
     )
-    gone = [signature for signature in existing if signature not in by_signature]
+    # Open alerts this run did not find again: their records no longer show the sign.
     resolved = (
-        Alert.objects.filter(signature__in=gone, status=AlertStatus.OPEN).update(status=AlertStatus.RESOLVED)
-        if gone
-        else 0
+        Alert.objects.filter(campaign=campaign, status=AlertStatus.OPEN)
+        .exclude(last_scan=run)
+        .update(status=AlertStatus.RESOLVED)
     )
     counts["new"] = len(created)
     counts["resolved"] = resolved
@@ -234,7 +233,3 @@ def alert_confirm(
         changes={"status": [before, current.status], "finding": [None, finding.pk]},
     )
     return current
-
-
-def unit_of(alert: Alert) -> Unit:
-    return alert.unit

@@ -307,7 +307,7 @@ def _neglect(campaign: Campaign, conf: dict[str, Any], today: datetime.date) -> 
                     "oldest_days_overdue": items[0]["days_overdue"],
                     "units": units[:50],
                     "unit_count": len(units),
-                    "items": [
+                    "overdue": [
                         {k: v for k, v in item.items() if k not in {"fp", "unit"}} for item in items[:50]
                     ],
                 },
