@@ -4,8 +4,9 @@ Before anything is written the restore reads the manifest, checks that this inst
 migrations and has the same tables and columns, that its database holds no rows (only what ``migrate``
 creates: content types and permissions, which the snapshot's rows replace) and that no uploaded file would be
 overwritten, and verifies the SHA-256 of every table dump and file. Then it loads every table in one
-transaction, checks every foreign key, resets PostgreSQL's sequences (new rows get fresh ids) and copies the
-files back; if any step fails the transaction is rolled back and the files it copied are removed.
+transaction, checks every foreign key (once per key, not per row), resets PostgreSQL's sequences (new rows
+get fresh ids) and copies the files back; if any step fails the transaction is rolled back and the files it
+copied are removed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from dalun.backup.tables import (
     INSTALLATION_MODELS,
     Decoder,
     batch_size,
+    column_names,
     copy_statement,
     insert_statement,
     row_decoder,
@@ -103,7 +105,7 @@ def _check_compatible(manifest: Manifest, connection: BaseDatabaseWrapper) -> No
             % {"tables": ", ".join(sorted(listed ^ set(expected)))}
         )
     for entry in manifest.tables:
-        columns = [field.column for field in table_fields(expected[entry.model])]
+        columns = column_names(expected[entry.model])
         if entry.columns != columns:
             raise BackupError(
                 _("%(file)s: columns %(found)s, this installation has %(here)s")
@@ -199,24 +201,59 @@ def _copy_media(root: Path, manifest: Manifest, media_root: Path, created: list[
         created.append(target)
 
 
+@contextmanager
+def _foreign_keys_checked_at_end(connection: BaseDatabaseWrapper, tables: list[str]) -> Iterator[None]:
+    """Check every foreign key of the loaded tables once, after the load, as pg_restore does.
+
+    On PostgreSQL the keys are dropped inside the transaction and added back afterwards: adding a key
+    checks all rows in one scan, where deferred checks would queue one trigger event per row (memory and
+    time that grow with the audit trail). If this database user does not own the tables, and on SQLite
+    (whose check is one pass already), the deferred checks are run at the end instead.
+    """
+    keys: list[tuple[str, str, str, bool]] = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), pg_has_role(c.relowner, 'USAGE') "
+                "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                "WHERE k.contype = 'f' AND c.relnamespace = current_schema()::regnamespace "
+                "AND c.relname = ANY(%s) ORDER BY c.relname, k.conname",
+                [tables],
+            )
+            keys = list(cursor.fetchall())
+    if not keys or not all(owned for *_, owned in keys):
+        yield
+        connection.check_constraints(table_names=tables)
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, name, _definition, _owned in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    yield  # on an error the transaction's rollback brings the keys back
+    with connection.cursor() as cursor:
+        for table, name, definition, _owned in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
 def _load(root: Path, manifest: Manifest, connection: BaseDatabaseWrapper, progress: Progress) -> None:
     media_root = Path(settings.MEDIA_ROOT)
     created: list[Path] = []
     loaded: list[type[models.Model]] = []
     try:
         with transaction.atomic(using=connection.alias):
-            with connection.cursor() as cursor:
-                # What migrate created is replaced by the snapshot's rows (the references keep their ids);
-                # the rows that point at others go first.
-                for model in reversed(snapshot_models()):
-                    if model._meta.label_lower in INSTALLATION_MODELS:
-                        cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-            for entry in manifest.tables:
-                model = apps.get_model(entry.model)
-                _load_table(root, entry, model, connection)
-                loaded.append(model)
-                progress(f"{entry.model}: {entry.rows}")
-            connection.check_constraints(table_names=[model._meta.db_table for model in loaded])
+            tables = [apps.get_model(entry.model)._meta.db_table for entry in manifest.tables]
+            with _foreign_keys_checked_at_end(connection, tables):
+                with connection.cursor() as cursor:
+                    # What migrate created is replaced by the snapshot's rows (references keep their ids);
+                    # the rows that point at others go first.
+                    for model in reversed(snapshot_models()):
+                        if model._meta.label_lower in INSTALLATION_MODELS:
+                            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+                for entry in manifest.tables:
+                    model = apps.get_model(entry.model)
+                    _load_table(root, entry, model, connection)
+                    loaded.append(model)
+                    progress(f"{entry.model}: {entry.rows}")
             with connection.cursor() as cursor:
                 for statement in connection.ops.sequence_reset_sql(no_style(), loaded):
                     cursor.execute(statement)

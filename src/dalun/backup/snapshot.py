@@ -16,6 +16,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -34,14 +35,15 @@ from dalun.backup.manifest import (
     dalun_version,
     migration_state,
 )
-from dalun.backup.tables import EXCLUDED_MODELS, encode_row, read_rows, snapshot_models, table_fields
+from dalun.backup.tables import EXCLUDED_MODELS, column_names, encode_row, read_rows, snapshot_models
 
-ARCHIVE_SUFFIXES = {".tar": "w", ".tar.gz": "w:gz", ".tgz": "w:gz"}
+ArchiveMode = Literal["w", "w:gz"]
+ARCHIVE_SUFFIXES: dict[str, ArchiveMode] = {".tar": "w", ".tar.gz": "w:gz", ".tgz": "w:gz"}
 
 Progress = Callable[[str], None]
 
 
-def archive_mode(path: Path) -> str | None:
+def archive_mode(path: Path) -> ArchiveMode | None:
     """The tarfile write mode for an archive destination, or None for a plain directory."""
     name = path.name.lower()
     for suffix, mode in ARCHIVE_SUFFIXES.items():
@@ -101,7 +103,7 @@ def _dump_tables(root: Path, connection: BaseDatabaseWrapper, progress: Progress
                 model=model._meta.label_lower,
                 table=model._meta.db_table,
                 file=name,
-                columns=[field.column for field in table_fields(model)],
+                columns=column_names(model),
                 rows=rows,
                 sha256=writer.digest.hexdigest(),
                 size=writer.size,

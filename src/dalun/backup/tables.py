@@ -99,6 +99,11 @@ def table_fields(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.local_concrete_fields if not getattr(field, "generated", False)]
 
 
+def column_names(model: type[models.Model]) -> list[str]:
+    """The column names of ``table_fields``, as the manifest records them."""
+    return [str(field.column) for field in table_fields(model)]
+
+
 def _json_default(value: Any) -> Any:
     """JSON for the non-JSON values the ORM hands out; ``to_python`` of each field reads them back."""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
@@ -126,10 +131,11 @@ def read_rows(model: type[models.Model], *, using: str, chunk_size: int = 2000) 
 
 
 def _stored_type(field: models.Field) -> str:
-    target = field
+    """The internal type of the column as stored: a foreign key is stored as the key it points at."""
+    target: Any = field
     while target.is_relation and getattr(target, "target_field", None) is not None:
-        target = target.target_field  # type: ignore[assignment]
-    return target.get_internal_type()
+        target = target.target_field
+    return str(target.get_internal_type())
 
 
 Decoder = Callable[[list[Any]], list[Any]]
@@ -162,7 +168,7 @@ def insert_statement(
 ) -> str:
     """``INSERT INTO table (columns) VALUES (...), (...)`` for ``rows`` rows."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES " + ", ".join([one] * rows)
 
@@ -172,7 +178,7 @@ def copy_statement(
 ) -> str:
     """``COPY table (columns) FROM STDIN`` (PostgreSQL's bulk load)."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     return f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
 
