@@ -16,7 +16,8 @@ DALUN = Path(sys.executable).with_name("dalun")
 
 
 def _production_environ(**extra: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DALUN_")}
+    # Nothing of the test process: its DALUN_* settings, nor DJANGO_ALLOW_ASYNC_UNSAFE of the browser tests.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DALUN_", "DJANGO_"))}
     environ.update(
         DALUN_PROFILE="production",
         DALUN_SECRET_KEY=secrets.token_urlsafe(50),
