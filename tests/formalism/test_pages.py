@@ -100,3 +100,11 @@ def test_neglect_alert_lists_the_units_below_and_their_items(scan, client_as):
     # A copied-work alert has no overdue rows (a dict's own methods never leak into the page).
     copied = client_as("taiyuan_supervisor").get(copied_alert().get_absolute_url()).content.decode()
     assert "days overdue" not in copied
+
+
+def test_scan_now_is_for_the_office_of_the_leading_unit(planted, client_as):
+    assert "Scan now" not in client_as("taiyuan_supervisor").get(reverse("formalism-alerts")).content.decode()
+    assert client_as("taiyuan_supervisor").post(reverse("formalism-scan")).status_code == 403
+    office = client_as("office")
+    assert office.post(reverse("formalism-scan")).status_code == 302  # tasks run inline in the tests
+    assert Alert.objects.filter(rule="copied_pair").count() == 2

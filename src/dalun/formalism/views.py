@@ -51,7 +51,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "kinds": AlertKind.choices,
             "statuses": AlertStatus.choices,
-            "may_scan": policy.allows_anywhere(request.user, "alert.review"),
+            "may_scan": bool(_scannable(request.user)),
             "last_scan": selectors.last_scan(campaign=campaign),
         },
     )
@@ -150,17 +150,22 @@ def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     return redirect(alert)
 
 
+def _scannable(actor: Any) -> list[Campaign]:
+    """Campaigns the actor may scan: those whose leading unit is in their alert.review scope."""
+    return [
+        campaign
+        for campaign in Campaign.objects.select_related("owner_unit")
+        if policy.allows(actor, "alert.review", campaign.owner_unit)
+    ]
+
+
 @login_required
 @require_POST
 def scan_now(request: HttpRequest) -> HttpResponse:
     """Queue a scan of every campaign the actor may scan (the office of the leading unit)."""
     from dalun.formalism.tasks import scan
 
-    campaigns = [
-        campaign
-        for campaign in Campaign.objects.select_related("owner_unit")
-        if policy.allows(request.user, "alert.review", campaign.owner_unit)
-    ]
+    campaigns = _scannable(request.user)
     if not campaigns:
         raise PermissionDenied
     for campaign in campaigns:
