@@ -1,0 +1,602 @@
+"""The coverage table of the authorization matrix: for every route, how to reach an object of each place and
+which policy rule decides who may use it.
+
+The expected answer is never written here: each rule asks ``dalun.org.policy`` (``allows``,
+``allows_anywhere``, ``is_system``) about the actor and the object the case names, so a change in the policy
+changes the expectation and a view that disagrees with the policy fails. How to register a new route is
+explained in docs/authorization.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dalun.campaigns.models import Campaign
+from dalun.org import policy
+from dalun.org.models import Unit
+from dalun.supervision.models import GroupMember, SupervisionGroup
+from dalun.voices.models import Attachment, Suggestion
+
+from .world import CHANGZHI, PLACES, XIAODIAN, World
+
+NOWHERE = "-"  # the single case of a route that takes no object
+PENDING = "pending"  # the suggestion awaiting moderation (a pseudo-place of suggestion routes)
+SUGGESTION_PLACES = (*PLACES, PENDING)
+VISIBILITIES = ("public", "internal")
+
+Kwargs = Callable[[World, str, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a route on the object of a case, asked of the policy."""
+
+    label: str
+    decide: Callable[[World, Any, str, str], bool]
+
+    def __call__(self, world: World, actor: Any, place: str, variant: str) -> bool:
+        return self.decide(world, actor, place, variant)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One route and method of the matrix.
+
+    ``route`` is a page's URL name or an API operation's ``METHOD /api/path``; ``places`` and ``variants``
+    give its cases (a place's object, in each variant such as the public and the internal problem);
+    ``kwargs`` builds the URL's parameters of a case; ``body`` builds a JSON body (API) or form data (page);
+    ``query`` is added to the URL.
+    """
+
+    route: str
+    method: str
+    rule: Rule
+    kwargs: Kwargs = lambda world, place, variant: {}
+    places: tuple[str, ...] = (NOWHERE,)
+    variants: tuple[str, ...] = ("",)
+    body: Callable[[World, str, str], dict[str, Any]] | None = None
+    query: dict[str, str] | None = None
+    success: tuple[int, ...] = (200,)  # what an entitled GET answers
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.split(" ", 1)[0] in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+    def cases(self) -> list[tuple[str, str]]:
+        return [(place, variant) for place in self.places for variant in self.variants]
+
+
+# --- rules -----------------------------------------------------------------------------------------------
+
+PUBLIC = Rule("public", lambda world, actor, place, variant: True)
+SIGNED_IN = Rule("signed in", lambda world, actor, place, variant: bool(actor.is_authenticated))
+
+
+def on_unit(action: str) -> Rule:
+    """``action`` on the place's unit."""
+    return Rule(
+        f"{action} on the unit",
+        lambda world, actor, place, variant: _allows(actor, action, world[place].unit),
+    )
+
+
+def anywhere(action: str) -> Rule:
+    """``action`` held over at least one subtree (lists and forms that are not about one object)."""
+    return Rule(
+        f"{action} anywhere", lambda world, actor, place, variant: policy.allows_anywhere(actor, action)
+    )
+
+
+def _allows(actor: Any, action: str, unit: Unit) -> bool:
+    return policy.allows(actor, action, unit)
+
+
+def _problem_visible(world: World, actor: Any, place: str, variant: str) -> bool:
+    """A public problem (its measures, its evidence) is everyone's; an internal one the subtree staff's."""
+    return variant == "public" or _allows(actor, "unit.view_internal", world[place].unit)
+
+
+VISIBLE_PROBLEM = Rule("public, or unit.view_internal if internal", _problem_visible)
+
+
+def _suggestion(world: World, place: str) -> Suggestion:
+    return world.pending if place == PENDING else world[place].suggestion
+
+
+def _handles(world: World, actor: Any, place: str, variant: str) -> bool:
+    """The moderators of the campaign, and the staff who answer for the unit it was routed to."""
+    suggestion = _suggestion(world, place)
+    if _allows(actor, "suggestion.moderate", suggestion.campaign.owner_unit):
+        return True
+    routed = suggestion.routed_unit
+    return routed is not None and _allows(actor, "suggestion.answer", routed)
+
+
+HANDLES_SUGGESTION = Rule("suggestion.moderate on the campaign or suggestion.answer on its unit", _handles)
+MODERATES_SUGGESTION = Rule(
+    "suggestion.moderate on the campaign's unit",
+    lambda world, actor, place, variant: _allows(
+        actor, "suggestion.moderate", _suggestion(world, place).campaign.owner_unit
+    ),
+)
+
+
+def _answers(world: World, actor: Any, place: str, variant: str) -> bool:
+    routed = _suggestion(world, place).routed_unit
+    return routed is not None and _allows(actor, "suggestion.answer", routed)
+
+
+ANSWERS_SUGGESTION = Rule("suggestion.answer on the unit it was routed to", _answers)
+MODERATES_MAP = Rule(
+    "opinion.moderate on the map's unit",
+    lambda world, actor, place, variant: _allows(
+        actor, "opinion.moderate", world[place].opinion_map.scope_unit
+    ),
+)
+DEPLOYS_CAMPAIGN = Rule(
+    "campaign.deploy on the campaign's leading unit",
+    lambda world, actor, place, variant: _allows(actor, "campaign.deploy", world[place].campaign.owner_unit),
+)
+SIGNS_OFF = Rule(
+    "ledger.submit or ledger.review on the unit",
+    lambda world, actor, place, variant: (
+        _allows(actor, "ledger.submit", world[place].unit)
+        or _allows(actor, "ledger.review", world[place].unit)
+    ),
+)
+EXPORTS_LEDGER = Rule(
+    "dashboard.view or unit.view_internal on the unit",
+    lambda world, actor, place, variant: (
+        _allows(actor, "dashboard.view", world[place].unit)
+        or _allows(actor, "unit.view_internal", world[place].unit)
+    ),
+)
+REPORTS_KEY_LINK = Rule(
+    "keylink.report on the obligation's unit",
+    lambda world, actor, place, variant: _allows(actor, "keylink.report", world[place].obligation.unit),
+)
+IMPORTED_IT = Rule(
+    "the person who uploaded the import (or the system)",
+    lambda world, actor, place, variant: (
+        policy.is_system(actor) or world[place].import_job.created_by_id == getattr(actor, "pk", None)
+    ),
+)
+EDITS_CALENDAR = Rule(
+    "campaign.manage at a root unit (the national calendar)",
+    lambda world, actor, place, variant: (
+        policy.is_system(actor)
+        or any(_allows(actor, "campaign.manage", root) for root in Unit.objects.filter(parent=None))
+    ),
+)
+
+
+# supervision, formalism alerts and history
+
+
+def _member(actor: Any, group: SupervisionGroup) -> bool:
+    return bool(actor.pk) and GroupMember.objects.filter(group=group, person_id=actor.pk).exists()
+
+
+def _sees_group(world: World, actor: Any, place: str, variant: str) -> bool:
+    """The office that leads the group, and its members."""
+    group = world.oversight[place].group
+    return _allows(actor, "supervision.manage", group.leading_unit) or _member(actor, group)
+
+
+def _sees_inspection(world: World, actor: Any, place: str, variant: str) -> bool:
+    """The group's office and members, and (once recorded, as it is here) the staff over the unit."""
+    inspection = world.oversight[place].inspection
+    return _sees_group(world, actor, place, variant) or _allows(actor, "supervision.view", inspection.unit)
+
+
+def _inspects(world: World, actor: Any, place: str, variant: str) -> bool:
+    """A member of the group holding supervision.inspect over the inspected unit."""
+    inspection = world.oversight[place].inspection
+    return _allows(actor, "supervision.inspect", inspection.unit) and (
+        policy.is_system(actor) or _member(actor, inspection.group)
+    )
+
+
+SUPERVISION_HOME = Rule(
+    "supervision.manage or supervision.view anywhere",
+    lambda world, actor, place, variant: (
+        policy.allows_anywhere(actor, "supervision.manage")
+        or policy.allows_anywhere(actor, "supervision.view")
+    ),
+)
+SEES_GROUP = Rule("supervision.manage on the group's leading unit, or a member", _sees_group)
+MANAGES_GROUP = Rule(
+    "supervision.manage on the group's leading unit",
+    lambda world, actor, place, variant: _allows(
+        actor, "supervision.manage", world.oversight[place].group.leading_unit
+    ),
+)
+SEES_INSPECTION = Rule("the group's office or members, or supervision.view on the unit", _sees_inspection)
+INSPECTS = Rule("supervision.inspect on the unit, as a member of the group", _inspects)
+SEES_FINDING = Rule(
+    "supervision.view on the finding's unit",
+    lambda world, actor, place, variant: _allows(
+        actor, "supervision.view", world.oversight[place].finding.unit
+    ),
+)
+SEES_ALERT = Rule(
+    "alert.view on the alert's unit",
+    lambda world, actor, place, variant: _allows(actor, "alert.view", world.oversight[place].alert.unit),
+)
+REVIEWS_ALERT = Rule(
+    "alert.review on the alert's unit",
+    lambda world, actor, place, variant: _allows(actor, "alert.review", world.oversight[place].alert.unit),
+)
+SCANS = Rule(
+    "alert.review on the leading unit of some campaign",
+    lambda world, actor, place, variant: any(
+        _allows(actor, "alert.review", campaign.owner_unit)
+        for campaign in Campaign.objects.select_related("owner_unit")
+    ),
+)
+SEES_HISTORY = Rule(
+    "audit.view or unit.view_internal on the object's unit",
+    lambda world, actor, place, variant: (
+        _allows(actor, "audit.view", world[place].unit)
+        or _allows(actor, "unit.view_internal", world[place].unit)
+    ),
+)
+
+
+# --- kwargs ------------------------------------------------------------------------------------------------
+
+
+def unit_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"unit_id": world[place].unit.pk}
+
+
+def ledger_kw(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"unit_id": world[place].unit.pk, "campaign_key": world.campaign.key}
+
+
+def problem_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"problem_id": world[place].problem[variant].pk}
+
+
+def measure_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"measure_id": world[place].measure[variant].pk}
+
+
+def suggestion_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"suggestion_id": _suggestion(world, place).pk}
+
+
+def attachment_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    attachment = Attachment.objects.filter(suggestion=_suggestion(world, place)).order_by("pk").first()
+    assert attachment is not None
+    return {"attachment_id": attachment.pk}
+
+
+def receipt_code(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"code": _suggestion(world, place).receipt_code}
+
+
+def map_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"map_id": world[place].opinion_map.pk}
+
+
+def campaign_key(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"key": world[place].campaign.key}
+
+
+def led_campaign_key(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"campaign_key": world[place].campaign.key}
+
+
+def group_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"group_id": world.oversight[place].group.pk}
+
+
+def inspection_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"inspection_id": world.oversight[place].inspection.pk}
+
+
+def finding_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"finding_id": world.oversight[place].finding.pk}
+
+
+def alert_id(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"alert_id": world.oversight[place].alert.pk}
+
+
+# --- bodies of the API's writes (valid, so that only the permission can refuse them) ------------------
+
+
+def _unit_patch(world: World, place: str, variant: str) -> dict[str, Any]:
+    unit = world[place].unit
+    return {"version": unit.version, "name_en": unit.name_en}
+
+
+def _new_suggestion(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {
+        "title": "建议公开政务服务办理时限",
+        "text": "希望在网站上公布每个事项的办理时限。",
+        "unit_code": world[place].unit.code,
+    }
+
+
+def _route_to(world: World, place: str, variant: str) -> dict[str, Any]:
+    target = world[place if place in PLACES else XIAODIAN].unit
+    return {"unit_id": target.pk}
+
+
+def _answer(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"text": "已研究，纳入明年计划。", "adoption": "partly", "reason": "需要预算支持"}
+
+
+def _new_problem(world: World, place: str, variant: str) -> dict[str, Any]:
+    category = world.campaign.categories.order_by("position").first()
+    assert category is not None
+    return {"category": category.key, "manifestation": "窗口排队时间长", "visibility": "public"}
+
+
+def _new_measure(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {
+        "action": "增设窗口",
+        "indicator": "排队时间",
+        "target": "10",
+        "owner": "办公室",
+        "working_days": 10,
+    }
+
+
+def _progress(world: World, place: str, variant: str) -> dict[str, Any]:
+    return {"percent": 30, "text": "已增设两个窗口"}
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+UNIT_PLACES = {"places": PLACES, "kwargs": unit_id}
+LEDGER_PLACES = {"places": PLACES, "kwargs": ledger_kw}
+MEASURES = {"places": PLACES, "variants": VISIBILITIES, "kwargs": measure_id}
+SUGGESTIONS = {"places": SUGGESTION_PLACES, "kwargs": suggestion_id}
+PUBLISHED = {"places": PLACES, "kwargs": suggestion_id}
+RECEIPTS = {"places": SUGGESTION_PLACES, "kwargs": receipt_code}
+MAPS = {"places": PLACES, "kwargs": map_id}
+CAMPAIGNS = {"places": PLACES, "kwargs": led_campaign_key}
+
+PAGES: list[Entry] = [
+    # the site and accounts
+    Entry("home", "GET", PUBLIC),
+    Entry("login", "GET", PUBLIC),
+    Entry("logout", "POST", PUBLIC),
+    Entry("set_language", "GET", PUBLIC, success=(302,)),  # redirects back, changing nothing
+    Entry("set_language", "POST", PUBLIC, body=lambda world, place, variant: {"language": "en"}),
+    Entry("api:openapi-json", "GET", PUBLIC),
+    Entry("api:openapi-view", "GET", PUBLIC),
+    Entry("api:api-root", "GET", PUBLIC, success=(404,)),  # django-ninja's root: "not found" to everyone
+    # the organisation
+    Entry("unit-tree", "GET", PUBLIC),
+    Entry("unit-search", "GET", PUBLIC, query={"q": "区"}),
+    Entry("unit-detail", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("unit-tree-children", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("unit-edit", "GET", on_unit("unit.change"), **UNIT_PLACES),
+    Entry("unit-edit", "POST", on_unit("unit.change"), **UNIT_PLACES),
+    Entry("unit-import", "GET", anywhere("unit.import")),
+    Entry("unit-import", "POST", anywhere("unit.import")),
+    Entry(
+        "unit-import-detail",
+        "GET",
+        IMPORTED_IT,
+        places=PLACES,
+        kwargs=lambda world, place, variant: {"job_id": world[place].import_job.pk},
+    ),
+    # campaigns
+    Entry("campaign-list", "GET", PUBLIC),
+    Entry("campaign-create", "GET", anywhere("campaign.manage")),
+    Entry("campaign-create", "POST", anywhere("campaign.manage")),
+    Entry("campaign-detail", "GET", PUBLIC, places=PLACES, kwargs=campaign_key),
+    Entry("campaign-deploy", "GET", DEPLOYS_CAMPAIGN, places=PLACES, kwargs=campaign_key),
+    Entry("campaign-deploy", "POST", DEPLOYS_CAMPAIGN, places=PLACES, kwargs=campaign_key),
+    # ledgers
+    Entry("ledger-detail", "GET", PUBLIC, **LEDGER_PLACES),
+    Entry("problem-create", "POST", on_unit("ledger.edit"), **LEDGER_PLACES),
+    Entry("ledger-signoff", "POST", SIGNS_OFF, **LEDGER_PLACES),
+    Entry("measure-list", "GET", PUBLIC, **LEDGER_PLACES),
+    Entry("problem-list", "GET", PUBLIC, **LEDGER_PLACES),
+    Entry(
+        "ledger-export", "GET", EXPORTS_LEDGER, query={"format": "csv", "list": "problems"}, **LEDGER_PLACES
+    ),
+    Entry("ledger-import", "GET", on_unit("ledger.edit"), **LEDGER_PLACES),
+    Entry("ledger-import", "POST", on_unit("ledger.edit"), **LEDGER_PLACES),
+    Entry(
+        "measure-create",
+        "POST",
+        on_unit("ledger.edit"),
+        places=PLACES,
+        variants=VISIBILITIES,
+        kwargs=problem_id,
+    ),
+    Entry("measure-detail", "GET", VISIBLE_PROBLEM, **MEASURES),
+    Entry("measure-detail", "POST", on_unit("ledger.edit"), **MEASURES),
+    Entry("measure-progress", "POST", on_unit("ledger.edit"), **MEASURES),
+    Entry("evidence-upload", "POST", on_unit("ledger.edit"), **MEASURES),
+    Entry("measure-request-close", "POST", on_unit("ledger.edit"), **MEASURES),
+    Entry("measure-verify", "POST", on_unit("measure.verify"), **MEASURES),
+    Entry(
+        "keylink-report",
+        "POST",
+        REPORTS_KEY_LINK,
+        places=PLACES,
+        kwargs=lambda world, place, variant: {"obligation_id": world[place].obligation.pk},
+    ),
+    Entry(
+        "evidence-download",
+        "GET",
+        VISIBLE_PROBLEM,
+        places=PLACES,
+        variants=VISIBILITIES,
+        kwargs=lambda world, place, variant: {"evidence_id": world[place].evidence[variant].pk},
+    ),
+    Entry("dashboard", "GET", on_unit("dashboard.view"), **LEDGER_PLACES),
+    # the working-day calendar
+    Entry("workcalendar-year", "GET", PUBLIC),
+    Entry("workcalendar-day-set", "POST", EDITS_CALENDAR),
+    Entry("workcalendar-day-remove", "POST", EDITS_CALENDAR),
+    Entry("workcalendar-import", "POST", EDITS_CALENDAR),
+    # suggestions, staff side
+    Entry("voices-queue", "GET", anywhere("suggestion.moderate")),
+    Entry("voices-inbox", "GET", anywhere("suggestion.answer")),
+    Entry("voices-notifications", "GET", SIGNED_IN),
+    Entry("voices-suggestion", "GET", HANDLES_SUGGESTION, **SUGGESTIONS),
+    Entry("voices-act", "POST", HANDLES_SUGGESTION, **SUGGESTIONS),
+    Entry("voices-attachment", "GET", HANDLES_SUGGESTION, places=SUGGESTION_PLACES, kwargs=attachment_id),
+    # the portal
+    Entry("portal-home", "GET", PUBLIC),
+    Entry("portal-suggestions", "GET", PUBLIC),
+    Entry("portal-suggestion", "GET", PUBLIC, **PUBLISHED),
+    Entry("portal-support", "POST", PUBLIC, **PUBLISHED),
+    Entry("portal-suggest", "GET", PUBLIC),
+    Entry("portal-suggest", "POST", PUBLIC),
+    Entry("portal-receipt-lookup", "GET", PUBLIC),
+    Entry("portal-receipt", "GET", PUBLIC, **RECEIPTS),
+    Entry("portal-receipt", "POST", PUBLIC, **RECEIPTS),
+    Entry("portal-unit", "GET", PUBLIC, **UNIT_PLACES),
+    # opinion maps
+    Entry("opinion-public-list", "GET", PUBLIC),
+    Entry("opinion-vote", "GET", PUBLIC, **MAPS),
+    Entry("opinion-vote-cast", "POST", PUBLIC, **MAPS),
+    Entry("opinion-submit", "POST", PUBLIC, **MAPS),
+    Entry("opinion-results", "GET", PUBLIC, **MAPS),
+    Entry("opinion-maps", "GET", anywhere("opinion.moderate")),
+    Entry("opinion-create", "GET", anywhere("opinion.moderate")),
+    Entry("opinion-create", "POST", anywhere("opinion.moderate")),
+    Entry("opinion-import", "GET", anywhere("opinion.moderate")),
+    Entry("opinion-import", "POST", anywhere("opinion.moderate")),
+    Entry("opinion-manage", "GET", MODERATES_MAP, **MAPS),
+    Entry("opinion-act", "POST", MODERATES_MAP, **MAPS),
+    Entry("opinion-export", "GET", MODERATES_MAP, **MAPS),
+    # supervision
+    Entry("supervision-home", "GET", SUPERVISION_HOME),
+    Entry("supervision-group-create", "POST", anywhere("supervision.manage"), **CAMPAIGNS),
+    Entry("supervision-my-units", "GET", anywhere("supervision.inspect"), **CAMPAIGNS),
+    Entry("supervision-group", "GET", SEES_GROUP, places=PLACES, kwargs=group_id),
+    Entry(
+        "supervision-group-act",
+        "POST",
+        MANAGES_GROUP,
+        places=PLACES,
+        kwargs=group_id,
+        body=lambda world, place, variant: {"action": "rename", "name": "", "version": "0"},
+    ),
+    Entry("supervision-inspection", "GET", SEES_INSPECTION, places=PLACES, kwargs=inspection_id),
+    Entry(
+        "supervision-inspection-act",
+        "POST",
+        INSPECTS,
+        places=PLACES,
+        kwargs=inspection_id,
+        body=lambda world, place, variant: {"action": "notice", "text": ""},
+    ),
+    Entry("supervision-finding", "GET", SEES_FINDING, places=PLACES, kwargs=finding_id),
+    # redirects anyone signed in to the finding's page, which checks
+    Entry(
+        "supervision-problem-finding",
+        "GET",
+        SIGNED_IN,
+        places=PLACES,
+        success=(302,),
+        kwargs=lambda world, place, variant: {"problem_id": world.oversight[place].finding.problem_id},
+    ),
+    Entry("supervision-findings", "GET", on_unit("supervision.view"), **LEDGER_PLACES),
+    Entry("supervision-dashboard", "GET", on_unit("supervision.view"), **LEDGER_PLACES),
+    Entry(
+        "supervision-evidence",
+        "GET",
+        SEES_FINDING,
+        places=PLACES,
+        kwargs=lambda world, place, variant: {"evidence_id": world.oversight[place].finding_evidence.pk},
+    ),
+    # formalism alerts
+    Entry("formalism-alerts", "GET", anywhere("alert.view")),
+    Entry("formalism-scan", "POST", SCANS),
+    Entry("formalism-alert", "GET", SEES_ALERT, places=PLACES, kwargs=alert_id),
+    Entry("formalism-alert-confirm", "POST", REVIEWS_ALERT, places=PLACES, kwargs=alert_id),
+    Entry("formalism-alert-dismiss", "POST", REVIEWS_ALERT, places=PLACES, kwargs=alert_id),
+    # audit history (of the internal problem)
+    Entry(
+        "object-history",
+        "GET",
+        SEES_HISTORY,
+        places=PLACES,
+        kwargs=lambda world, place, variant: {
+            "object_type": "ledger.problem",
+            "object_id": str(world[place].problem["internal"].pk),
+        },
+    ),
+]
+
+API: list[Entry] = [
+    Entry("GET /api/units", "GET", PUBLIC),
+    Entry("GET /api/units/{unit_id}", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("PATCH /api/units/{unit_id}", "PATCH", on_unit("unit.change"), body=_unit_patch, **UNIT_PLACES),
+    Entry("GET /api/units/{unit_id}/people", "GET", on_unit("unit.view_internal"), **UNIT_PLACES),
+    Entry("GET /api/campaigns", "GET", PUBLIC),
+    Entry("GET /api/campaigns/{key}", "GET", PUBLIC, places=PLACES, kwargs=campaign_key),
+    Entry("GET /api/suggestions", "GET", PUBLIC),
+    Entry("POST /api/suggestions", "POST", PUBLIC, places=PLACES, body=_new_suggestion),
+    Entry("GET /api/suggestions/{suggestion_id}", "GET", PUBLIC, **PUBLISHED),
+    Entry("GET /api/receipts/{code}", "GET", PUBLIC, **RECEIPTS),
+    Entry("GET /api/staff/suggestions/queue", "GET", anywhere("suggestion.moderate")),
+    Entry("GET /api/staff/suggestions/inbox", "GET", anywhere("suggestion.answer")),
+    Entry("GET /api/staff/suggestions/{suggestion_id}", "GET", HANDLES_SUGGESTION, **SUGGESTIONS),
+    Entry("POST /api/staff/suggestions/{suggestion_id}/publish", "POST", MODERATES_SUGGESTION, **SUGGESTIONS),
+    Entry(
+        "POST /api/staff/suggestions/{suggestion_id}/reject",
+        "POST",
+        MODERATES_SUGGESTION,
+        body=lambda world, place, variant: {"reason": "重复建议"},
+        **SUGGESTIONS,
+    ),
+    Entry(
+        "POST /api/staff/suggestions/{suggestion_id}/route",
+        "POST",
+        MODERATES_SUGGESTION,
+        body=_route_to,
+        **SUGGESTIONS,
+    ),
+    Entry(
+        "POST /api/staff/suggestions/{suggestion_id}/answer",
+        "POST",
+        ANSWERS_SUGGESTION,
+        body=_answer,
+        **PUBLISHED,  # a pending suggestion is answered by nobody (refused on its state, 422)
+    ),
+    Entry("GET /api/units/{unit_id}/ledger", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("GET /api/units/{unit_id}/problems", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("GET /api/units/{unit_id}/measures", "GET", PUBLIC, **UNIT_PLACES),
+    Entry(
+        "POST /api/staff/ledgers/{unit_id}/{campaign_key}/problems",
+        "POST",
+        on_unit("ledger.edit"),
+        body=_new_problem,
+        **LEDGER_PLACES,
+    ),
+    Entry(
+        "POST /api/staff/problems/{problem_id}/measures",
+        "POST",
+        on_unit("ledger.edit"),
+        places=PLACES,
+        variants=VISIBILITIES,
+        kwargs=problem_id,
+        body=_new_measure,
+    ),
+    Entry(
+        "POST /api/staff/measures/{measure_id}/progress",
+        "POST",
+        on_unit("ledger.edit"),
+        body=_progress,
+        **MEASURES,
+    ),
+]
+
+ENTRIES: list[Entry] = PAGES + API
+
+__all__ = ["API", "CHANGZHI", "ENTRIES", "PAGES", "XIAODIAN", "Entry", "Rule"]

@@ -1,0 +1,178 @@
+"""The authorization matrix (DESIGN.md §4): every page and API route x every role x an object inside and
+outside the actor's subtree, answered as ``dalun.org.policy`` says, and never carrying another unit's
+internal record or a submitter's contact details to someone not entitled to them.
+
+The routes come from the URL configuration and the OpenAPI schema (``routes.py``); how to reach each one and
+which rule guards it is in the coverage table (``registry.py``); a route missing from the table fails
+``test_every_route_is_in_the_matrix``. See docs/authorization.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.test import Client
+from django.urls import reverse
+
+from dalun.org import policy
+from dalun.voices import services as voice_services
+
+from .registry import ENTRIES, NOWHERE, PAGES, PENDING, Entry
+from .routes import api_operations, page_routes
+from .world import (
+    ACTORS,
+    ANONYMOUS,
+    CONTACT_MARK,
+    INTERNAL_MARK,
+    PERSON_MARK,
+    PLACES,
+    ROOT,
+    World,
+)
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+DENIED = {403, 404}
+
+
+def _case_id(entry: Entry, actor: str, place: str, variant: str) -> str:
+    where = place if not variant else f"{place}/{variant}"
+    route = entry.route if entry.is_api else f"{entry.method} {entry.route}"
+    return f"{route} | {actor} | {where}"
+
+
+CASES = [
+    pytest.param(entry, actor, place, variant, id=_case_id(entry, actor, place, variant))
+    for entry in ENTRIES
+    for actor in ACTORS
+    for place, variant in entry.cases()
+]
+
+
+def client_for(world: World, actor: str) -> Client:
+    client = Client()
+    if actor != ANONYMOUS:
+        client.force_login(world.people[actor], backend=MODEL_BACKEND)
+    return client
+
+
+def send(client: Client, world: World, entry: Entry, place: str, variant: str) -> HttpResponse:
+    kwargs = entry.kwargs(world, place, variant)
+    body = entry.body(world, place, variant) if entry.body else None
+    if entry.is_api:
+        url = entry.route.split(" ", 1)[1].format(**kwargs)
+        if body is None:
+            return client.generic(entry.method, url)
+        return client.generic(entry.method, url, json.dumps(body), content_type="application/json")
+    url = reverse(entry.route, kwargs=kwargs)
+    if entry.method == "GET":
+        return client.get(url, entry.query or {})
+    return client.post(url, body or {})
+
+
+def content_of(response: HttpResponse) -> str:
+    raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    return raw.decode("utf-8", errors="replace")
+
+
+def to_login(response: HttpResponse) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+
+
+def secrets_for(world: World, actor: Any) -> dict[str, bool]:
+    """Each planted marker, and whether the actor is entitled to see it."""
+    marks: dict[str, bool] = {}
+    for place in PLACES:
+        internal = policy.allows(actor, "unit.view_internal", world[place].unit)
+        marks[INTERNAL_MARK[place]] = internal
+        marks[PERSON_MARK[place]] = internal
+        marks[CONTACT_MARK[place]] = voice_services.may_see_contact(actor, world[place].suggestion)
+    marks[CONTACT_MARK[PENDING]] = voice_services.may_see_contact(actor, world.pending)
+    return marks
+
+
+_OPERATIONS = {op.key: op for op in api_operations()}
+
+
+@pytest.mark.parametrize("entry, actor_name, place, variant", CASES)
+def test_route_answers_as_the_policy_says(
+    world: World, db: None, entry: Entry, actor_name: str, place: str, variant: str
+) -> None:
+    actor = world.actor(actor_name)
+    entitled = entry.rule(world, actor, place, variant)
+    response = send(client_for(world, actor_name), world, entry, place, variant)
+    status, body = response.status_code, content_of(response)
+    story = (
+        f"{_case_id(entry, actor_name, place, variant)}: guarded by {entry.rule.label!r}, the policy says "
+        f"{'allowed' if entitled else 'denied'}, the route answered {status}"
+    )
+    assert status < 500, story
+    if entitled and entry.method == "GET":
+        assert status in entry.success, story
+    elif entitled:
+        assert status not in {401, 403, 404, 405} and not to_login(response), story
+    elif actor_name == ANONYMOUS:
+        assert status in DENIED | {401} or to_login(response), story
+        operation = _OPERATIONS.get(entry.route)
+        if operation is not None and operation.secured:
+            assert status == 401, f"{story} (the schema says it needs authentication)"
+    else:
+        assert status in DENIED, story
+    leaked = [mark for mark, allowed in secrets_for(world, actor).items() if not allowed and mark in body]
+    assert not leaked, f"{story}, and its answer carries what the actor may not see: {leaked}"
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    """A route without a row in the coverage table fails here, named, with how to register it."""
+    registered = {entry.route for entry in ENTRIES}
+    pages = {route.name: route for route in page_routes()}
+    missing = [
+        f"page {name!r} ({route.template}, from {route.module})"
+        for name, route in pages.items()
+        if name not in registered
+    ]
+    missing += [f"API operation {key!r}" for key in _OPERATIONS if key not in registered]
+    assert not missing, (
+        "These routes are not in the authorization matrix: "
+        + "; ".join(missing)
+        + ". Add an Entry for each to tests/authz/registry.py (PAGES or API): the method, the policy rule "
+        "that guards it and how to build its URL parameters for an object of each place "
+        "(docs/authorization.md)."
+    )
+    stale = sorted(registered - set(pages) - set(_OPERATIONS))
+    assert not stale, f"The matrix lists routes that no longer exist: {stale}; remove them from registry.py."
+
+
+def test_each_entry_builds_exactly_the_parameters_of_its_route(world: World, db: None) -> None:
+    params = {route.name: set(route.params) for route in page_routes()}
+    params |= {key: set(op.params) for key, op in _OPERATIONS.items()}
+    wrong = []
+    for entry in ENTRIES:
+        needed = params.get(entry.route, set())
+        for place, variant in entry.cases():
+            built = set(entry.kwargs(world, place, variant))
+            if built != needed:
+                wrong.append(
+                    f"{entry.route} [{place}/{variant}]: builds {sorted(built)}, needs {sorted(needed)}"
+                )
+        if needed and entry.places == (NOWHERE,):
+            wrong.append(f"{entry.route}: takes an object, so it needs places inside and outside a subtree")
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted({e.route for e in PAGES if e.method == "POST"} - {e.route for e in PAGES if e.method == "GET"}),
+)
+def test_routes_registered_as_post_only_refuse_get(world: World, db: None, name: str) -> None:
+    """The table's methods are what the views accept: a POST-only page answers GET with 405."""
+    entry = next(e for e in PAGES if e.route == name)
+    place, variant = entry.cases()[0]
+    response = client_for(world, ROOT).get(reverse(name, kwargs=entry.kwargs(world, place, variant)))
+    assert response.status_code == 405, (
+        f"{name} answers GET with {response.status_code}: register its GET too"
+    )
