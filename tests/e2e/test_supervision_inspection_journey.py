@@ -93,3 +93,7 @@ def test_supervisor_records_a_finding_the_unit_sees_it(page, planned, shot, tmp_
     assert FINDING[:12] in problem.inner_text()
     assert "督导发现" in problem.inner_text() or "Supervision finding" in problem.inner_text()
     shot(page, "5-ledger-problem")
+    problem.locator(f"a[href='/supervision/problems/{finding.problem_id}/finding/']").click()
+    page.wait_for_selector("#rectification")
+    assert "现场检查记录.pdf" in page.content()
+    shot(page, "6-finding")

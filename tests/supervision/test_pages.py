@@ -134,6 +134,8 @@ def test_the_unit_sees_the_finding_in_its_queue_and_ledger(make_finding, client_
     assert detail.status_code == 200 and b"Open the problem in the unit" in detail.content
     ledger = clerk.get(reverse("ledger-detail", args=[unit("140105").pk, campaign.key]), **EN)
     assert finding.text[:10] in ledger.content.decode() and b"Supervision finding" in ledger.content
+    link = reverse("supervision-problem-finding", args=[finding.problem_id])
+    assert link.encode() in ledger.content  # the problem links back to the finding
     jump = clerk.get(reverse("supervision-problem-finding", args=[finding.problem_id]))
     assert jump.url == finding.get_absolute_url()
 
