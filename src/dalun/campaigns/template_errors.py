@@ -60,13 +60,10 @@ def line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
     node, line = root, root.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            # PyYAML keeps the last of duplicated keys, so the last match is the one that was validated.
-            matches = [
-                (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)
-            ]
-            if not matches:
+            match = _entries_by_key(node).get(str(part))
+            if match is None:
                 break
-            key_node, node = matches[-1]
+            key_node, node = match
             line = key_node.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
@@ -74,6 +71,17 @@ def line_of(root: yaml.Node, loc: Sequence[str | int]) -> int:
         else:
             break
     return line
+
+
+def _entries_by_key(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """The mapping's (key node, value node) by key text, built once per node: a file with thousands of
+    unknown keys has thousands of issues to locate in the same mapping, so scanning it each time is
+    quadratic. PyYAML keeps the last of duplicated keys, so the last one is the one that was validated."""
+    entries: dict[str, tuple[yaml.Node, yaml.Node]] | None = getattr(node, "_dalun_entries", None)
+    if entries is None:
+        entries = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        node._dalun_entries = entries  # type: ignore[attr-defined]
+    return entries
 
 
 def did_you_mean(value: str, choices: Collection[str]) -> str:
