@@ -41,6 +41,8 @@ __all__ = [
     "ALL",
     "CAPABILITIES",
     "FORMAT",
+    "MAX_NESTING",
+    "MAX_TEMPLATE_CHARS",
     "Breakthrough",
     "CampaignTemplate",
     "ChecklistItem",
@@ -74,6 +76,11 @@ CAPABILITIES: Final[tuple[str, ...]] = (
     "supervision.inspect",  # supervision groups may record inspections and findings
     "assessment.score",  # assessors may score units
 )
+
+#: Bounds on what a template may be: the reference template is about 25,000 characters and 6 levels deep;
+#: PyYAML (pure Python here, for line numbers) reads about 100,000 characters a second.
+MAX_TEMPLATE_CHARS: Final = 200_000
+MAX_NESTING: Final = 50
 
 _SLUG: Final = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _KEY: Final = re.compile(r"[a-z][a-z0-9_]*")
@@ -361,7 +368,25 @@ def _document_problems(data: object, known_unit_kinds: Collection[str]) -> Itera
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader reporting an unreadable value (``2019-02-30``, ``!!int x``) as a YAML error on its line."""
+    """SafeLoader reporting an unreadable value (``2019-02-30``, ``!!int x``) as a YAML error on its line,
+    and refusing nesting deeper than MAX_NESTING (PyYAML composes recursively: ``[[[[...`` thousands deep
+    would otherwise end in a RecursionError)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_NESTING} levels deep; a template needs far fewer",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -374,6 +399,11 @@ class _Loader(yaml.SafeLoader):
 
 def _parse(text: str, source: str) -> tuple[yaml.Node, object]:
     """Compose the node tree (for line numbers) and construct the data from it in a single pass."""
+    if len(text) > MAX_TEMPLATE_CHARS:
+        message = f"the template is longer than {MAX_TEMPLATE_CHARS:,} characters; "
+        message += "a campaign template needs far fewer"
+        issue = TemplateIssue(text.count("\n", 0, MAX_TEMPLATE_CHARS) + 1, "", message)
+        raise TemplateError([issue], source=source)
     try:
         loader = _Loader(text)  # the reader rejects control characters here
         try:
