@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -120,6 +121,14 @@ def test_a_refused_finding_says_why_and_writes_nothing(recorded, client_as):
         **EN,
     )
     assert response.status_code == 200 and b"text: Describe what was found" in response.content
+    for junk in ({"category": "abc", "text": "x"}, {"category": "999999", "text": "x"}):
+        response = client_as("taiyuan_supervisor").post(
+            reverse("supervision-inspection-act", args=[recorded.pk]),
+            {"action": "finding", **junk},
+            follow=True,
+            **EN,
+        )
+        assert response.status_code == 200 and b"category: Choose one of the campaign" in response.content
     assert not Finding.objects.exists() and not Problem.objects.exists()
 
 
@@ -193,6 +202,8 @@ def test_dashboard_shows_findings_by_unit_rate_and_alerts_panel(
     assert page.status_code == 200
     assert "Units with most findings" in html and unit("140105").display_name in html and "100%" in html
     assert "Formalism alerts by kind" in html
+    if apps.is_installed("dalun.formalism"):  # the alerts app fills the panel: one row per kind
+        assert 'data-kind="slogan"' in html
 
 
 def test_pages_issue_a_bounded_number_of_queries(
@@ -217,3 +228,31 @@ def test_pages_issue_a_bounded_number_of_queries(
 def test_navigation_offers_supervision_to_staff(client_as):
     page = client_as("xiaodian_clerk").get(reverse("supervision-home"), **EN)
     assert page.status_code == 200 and reverse("supervision-home").encode() in page.content
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {
+            "version": "x",
+            "inspected_on": "2026-02-30",
+            "method": "",
+            "planned_on": "-1",
+            "deadline": "tomorrow",
+        },
+        {"username": "", "unit_code": "", "role": "boss", "kind": "surprise", "name": ""},
+    ],
+)
+def test_junk_posts_are_answered_without_a_server_error(recorded, group, client_as, data):
+    supervisor, office = client_as("taiyuan_supervisor"), client_as("office")
+    for action in ("record", "finding", "notice", "reinspect", "nonsense"):
+        response = supervisor.post(
+            reverse("supervision-inspection-act", args=[recorded.pk]), {"action": action, **data}
+        )
+        assert response.status_code in {302, 403, 404}, action
+    for action in ("rename", "add_member", "remove_member", "add_unit", "remove_unit", "plan", "nonsense"):
+        response = office.post(reverse("supervision-group-act", args=[group.pk]), {"action": action, **data})
+        assert response.status_code in {302, 404}, action
+    response = office.post(reverse("supervision-group-create", args=[group.campaign.key]), data)
+    assert response.status_code == 302

@@ -52,6 +52,11 @@ def _date(value: str, field: str) -> datetime.date:
         raise ValidationError({field: _("Enter a date as YYYY-MM-DD.")}) from None
 
 
+def _int(value: str | None) -> int:
+    """A posted number (a version); anything else counts as 0, which the service then refuses."""
+    return int(value) if value and value.isdigit() else 0
+
+
 def _optional_date(value: str, field: str) -> datetime.date | None:
     return _date(value, field) if value.strip() else None
 
@@ -151,7 +156,7 @@ def group_act(request: HttpRequest, group_id: int) -> HttpResponse:
                 actor=actor,
                 group=group,
                 name=data.get("name", ""),
-                expected_version=int(data.get("version") or 0),
+                expected_version=_int(data.get("version")),
             ),
             _("Group renamed."),
         ),
@@ -275,7 +280,7 @@ def inspection_act(request: HttpRequest, inspection_id: int) -> HttpResponse:
                 method=data.get("method", ""),
                 checked=data.get("checked", ""),
                 answers=answers,
-                expected_version=int(data.get("version") or 0),
+                expected_version=_int(data.get("version")),
             ),
             _("Inspection recorded. Now record its findings."),
         )
@@ -284,7 +289,7 @@ def inspection_act(request: HttpRequest, inspection_id: int) -> HttpResponse:
         def record() -> object:
             category = None
             if data.get("category"):
-                category = inspection.campaign.categories.filter(pk=data.get("category") or 0).first()
+                category = inspection.campaign.categories.filter(pk=_int(data.get("category"))).first()
                 if category is None:
                     raise ValidationError({"category": _("Choose one of the campaign's categories.")})
             code = data.get("unit_code", "").strip()
