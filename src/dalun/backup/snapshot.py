@@ -177,9 +177,12 @@ def take_snapshot(
         raise BackupError(_("%(path)s already exists; choose a new name") % {"path": destination})
     mode = archive_mode(destination)
     partial = destination.with_name(destination.name + ".partial")
-    if partial.exists():
-        raise BackupError(_("%(path)s exists (an interrupted backup?); remove it first") % {"path": partial})
     build = partial if mode is None else destination.with_name(destination.name + ".partial-dir")
+    for leftover in {partial, build}:
+        if leftover.exists():
+            raise BackupError(
+                _("%(path)s exists (an interrupted backup?); remove it first") % {"path": leftover}
+            )
     try:
         manifest = _write_snapshot(build, using=using, progress=progress)
         if mode is not None:

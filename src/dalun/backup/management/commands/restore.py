@@ -44,8 +44,8 @@ class Command(BaseCommand):
         if options["verify_only"]:
             self.stdout.write(
                 _(
-                    "%(path)s is intact and fits this installation: taken %(created)s on %(vendor)s, "
-                    "%(tables)d tables, %(rows)d rows, %(files)d files."
+                    "%(path)s is intact and matches this installation's migrations and tables: taken "
+                    "%(created)s on %(vendor)s, %(tables)d tables, %(rows)d rows, %(files)d files."
                 )
                 % values
             )
