@@ -97,3 +97,13 @@ def test_supervisor_records_a_finding_the_unit_sees_it(page, planned, shot, tmp_
     page.wait_for_selector("#rectification")
     assert "现场检查记录.pdf" in page.content()
     shot(page, "6-finding")
+    sign_out(page)
+
+    sign_in(page, "office")
+    page.goto(f"{page.base_url}/supervision/units/{campaign.owner_unit_id}/{campaign.key}/dashboard/")
+    assert "1" in page.locator("#figures .fig").first.inner_text()
+    assert page.locator("#by-unit tbody tr", has_text="小店区").count() == 1
+    shot(page, "7-office-dashboard")
+    page.goto(f"{page.base_url}{planned.group.get_absolute_url()}")
+    page.wait_for_selector("#coverage li:has-text('太原市')")
+    shot(page, "8-group")
