@@ -28,3 +28,28 @@ def test_every_operation_documents_the_error_shape_for_any_4xx(client):
             }
     detail = schema["components"]["schemas"]["ErrorDetail"]
     assert {"code", "message"} <= set(detail["required"]) and "fields" in detail["properties"]
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _answer_schema(schema: dict, path: str) -> dict:
+    return _resolve(
+        schema, schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    )
+
+
+def test_a_campaigns_key_links_are_documented_as_they_are_answered(client, campaign):
+    # Two response schemas were both named KeyLinkOut (a campaign's key link, and a unit's progress on one):
+    # the schema documented the progress fields (status, reported_on, overdue) for the campaign's.
+    schema = client.get("/api/openapi.json").json()
+    answer = client.get(f"/api/campaigns/{campaign.key}").json()
+    key_link = _resolve(
+        schema, _answer_schema(schema, "/api/campaigns/{key}")["properties"]["key_links"]["items"]
+    )
+    assert answer["key_links"] and set(key_link["required"]) == set(answer["key_links"][0])
+    progress = _answer_schema(schema, "/api/units/{unit_id}/ledger")["properties"]["key_links"]["items"]
+    assert {"status", "reported_on", "overdue"} <= set(_resolve(schema, progress)["properties"])

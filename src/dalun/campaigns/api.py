@@ -18,7 +18,7 @@ class PartOut(Schema):
     name: dict[str, str]
 
 
-class KeyLinkOut(PartOut):
+class CampaignKeyLinkOut(PartOut):
     starts_on: datetime.date
     ends_on: datetime.date
     applies_to: list[str]
@@ -34,7 +34,7 @@ class CampaignOut(Schema):
 
 class CampaignDetailOut(CampaignOut):
     categories: list[PartOut]
-    key_links: list[KeyLinkOut]
+    key_links: list[CampaignKeyLinkOut]
     breakthroughs: list[PartOut]
 
 
