@@ -3,8 +3,8 @@ environment variables, against PostgreSQL and Redis, exactly as in production be
 (the tests play the proxy: they send X-Forwarded-Proto and X-Forwarded-For).
 
 PostgreSQL and Redis must answer (``./run test`` starts them): if either is missing the tests fail, they
-never skip. The database (``dalun_h5scale`` unless DALUN_SCALEOUT_DATABASE_URL says otherwise) is created
-for the run and dropped after it; the Redis keys live under a prefix of the run's own and are deleted.
+never skip. The database (``dalun_h5scale_<pid>`` unless DALUN_SCALEOUT_DATABASE_URL says otherwise) is
+created for the run and dropped after it; the Redis keys live under a prefix of the run's own and are deleted.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import requests
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
+# A database of the run's own, so that runs on one machine (the SQLite and the PostgreSQL pass) never meet.
 DATABASE_URL = os.environ.get(
-    "DALUN_SCALEOUT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dalun_h5scale"
+    "DALUN_SCALEOUT_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/dalun_h5scale_{os.getpid()}"
 )
 REDIS_URL = os.environ.get("DALUN_SCALEOUT_REDIS_URL", "redis://127.0.0.1:6379/14")
 OFFICE_PASSWORD = secrets.token_urlsafe(12)
