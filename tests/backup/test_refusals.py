@@ -127,9 +127,13 @@ def test_rows_the_database_rejects_roll_the_whole_restore_back(snapshot, setting
     assert not Unit.objects.exists()
 
 
-def test_backup_never_overwrites(small_installation, tmp_path):
+def test_backup_never_overwrites_and_is_private_to_its_owner(small_installation, tmp_path):
     target = tmp_path / "taken"
     take_snapshot(target)
+    assert target.stat().st_mode & 0o777 == 0o700
+    archive = tmp_path / "taken.tar"
+    take_snapshot(archive)
+    assert archive.stat().st_mode & 0o777 == 0o600
     with pytest.raises(BackupError, match="already exists"):
         take_snapshot(target)
     assert not (tmp_path / "taken.partial").exists()

@@ -150,7 +150,8 @@ def _write_snapshot(root: Path, *, using: str, progress: Progress) -> Manifest:
             % {"names": ", ".join(pending)}
         )
     _check_tables_exist(connection)
-    root.mkdir(parents=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700)  # personal data: readable by the account that runs backups only
     manifest = Manifest(
         dalun_version=dalun_version(),
         created_at=timezone.now().astimezone(datetime.UTC).isoformat(),
@@ -186,6 +187,7 @@ def take_snapshot(
     try:
         manifest = _write_snapshot(build, using=using, progress=progress)
         if mode is not None:
+            partial.touch(mode=0o600)
             with tarfile.open(partial, mode) as archive:
                 # The manifest first, so a reader learns what follows before reading it.
                 archive.add(build / MANIFEST_NAME, arcname=MANIFEST_NAME)
