@@ -15,7 +15,7 @@ from dalun.org.policy import SYSTEM
 
 pytestmark = pytest.mark.e2e
 
-FINDING = "迎泽区查摆问题照抄小店区台账，未结合本区实际查找问题。"
+FINDING = "迎泽区查摆问题照抄杏花岭区台账，未结合本区实际查找问题。"
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_supervisor_confirms_copied_work_and_the_unit_sees_the_finding(page, sca
 
     texts = page.locator("#texts article")
     assert texts.count() == 2
-    assert "小店区" in texts.nth(0).inner_text() and "迎泽区" in texts.nth(1).inner_text()
+    assert "杏花岭区" in texts.nth(0).inner_text() and "迎泽区" in texts.nth(1).inner_text()
     assert texts.nth(0).locator("mark.hl-match").count() >= 1
     assert texts.nth(1).locator("mark.hl-match").count() >= 1
     assert "政务服务中心不动产登记窗口" in texts.nth(1).locator("mark.hl-match").first.inner_text()

@@ -52,13 +52,13 @@ def test_confirm_creates_the_finding_and_the_ledger_problem(copied, persona):
     from dalun.supervision.models import Finding
 
     supervisor = persona("taiyuan_supervisor")
-    confirmed = services.alert_confirm(actor=supervisor, alert=copied, text="迎泽区查摆问题照抄小店区")
+    confirmed = services.alert_confirm(actor=supervisor, alert=copied, text="迎泽区查摆问题照抄杏花岭区")
     assert confirmed.status == AlertStatus.CONFIRMED
     finding = Finding.objects.get(pk=confirmed.finding_id)
     assert finding.unit.code == demo.YINGZE and finding.origin_ref == f"alert:{copied.pk}"
     assert (
         finding.problem.source == "supervision"
-        and finding.problem.manifestation == "迎泽区查摆问题照抄小店区"
+        and finding.problem.manifestation == "迎泽区查摆问题照抄杏花岭区"
     )
     assert Problem.objects.filter(unit__code=demo.YINGZE, source="supervision").count() == 1
     with pytest.raises(ValidationError):

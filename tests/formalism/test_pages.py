@@ -34,7 +34,7 @@ def test_detail_shows_both_texts_with_highlighted_passages(scan, client_as, djan
     body = page.content.decode()
     assert page.status_code == 200
     assert body.count('<mark class="hl-match">') >= 2 and "政务服务中心不动产登记窗口排队时间长" in body
-    assert "小店区" in body and "迎泽区" in body and 'id="confirm"' in body and 'id="dismiss"' in body
+    assert "杏花岭区" in body and "迎泽区" in body and 'id="confirm"' in body and 'id="dismiss"' in body
     # Read-only for the unit's head, hidden outside the scope.
     head = client_as("xiaodian_head").get(alert.get_absolute_url())
     assert head.status_code == 404

@@ -22,17 +22,17 @@ def test_copied_pair_between_two_districts_with_passages_highlighted(scan):
     assert alert.kind == "copied" and alert.status == AlertStatus.OPEN
     original, copy = alert.explanation["texts"]
     assert original["text"] == demo.ORIGINAL_PROBLEM and copy["text"] == demo.COPIED_PROBLEM
-    assert original["unit_name"] == "小店区" and copy["unit_name"] == "迎泽区"
+    assert original["unit_name"] == "杏花岭区" and copy["unit_name"] == "迎泽区"
     assert 0.8 <= alert.explanation["similarity"] < 1.0
     # The highlighted passages are the shared wording, on both sides, at offsets into the texts as written.
     start, end = original["spans"][0][:2]
     assert "政务服务中心不动产登记窗口" in original["text"][start:end]
     assert all(
-        copy["text"][s:e].replace("迎泽区", "小店区") in demo.ORIGINAL_PROBLEM for s, e in copy["spans"]
+        copy["text"][s:e].replace("迎泽区", "杏花岭区") in demo.ORIGINAL_PROBLEM for s, e in copy["spans"]
     )
     # The measure was copied too; the original unit gets no alert of its own for the same pair.
     assert alerts_of(demo.YINGZE, "copied_pair").count() == 2
-    assert not alerts_of(demo.XIAODIAN, "copied_pair").exists()
+    assert not alerts_of(demo.XINGHUALING, "copied_pair").exists()
     assert run.counts["copied"] >= 3 and run.counts["new"] == Alert.objects.count()
 
 
@@ -60,8 +60,8 @@ def test_blame_shifting_problems_and_not_the_self_critical_one(scan):
     assert alerts.count() == 2
     kinds = {kind for alert in alerts for _s, _e, kind in alert.explanation["texts"][0]["spans"]}
     assert {"higher_level", "objective"} & kinds
-    # Xiaodian's own, concrete problem is neither a slogan nor blame-shifting nor copied from the template.
-    assert not alerts_of(demo.XIAODIAN).exclude(kind="neglect").exists()
+    # Xinghualing's own, concrete problem is neither a slogan nor blame-shifting nor copied from the template.
+    assert not alerts_of(demo.XINGHUALING).exclude(kind="neglect").exists()
 
 
 def test_motions_without_action(scan):

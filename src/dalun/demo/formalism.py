@@ -1,6 +1,6 @@
 """Demo formalism: planted cases the scan must find, beside the ordinary demo ledgers.
 
-- copied work: Yingze District's ledger copies a problem and a measure of Xiaodian District's, with a word
+- copied work: Yingze District's ledger copies a problem and a measure of Xinghualing District's, with a word
   or a number changed; Wanbailin District's ledger copies an example problem of the campaign template;
 - slogans: the self-examination of a village of Yingze District is made of stock phrases only;
 - blame-shifting: Qingxu County's problems blame higher levels, other departments and the public;
@@ -29,9 +29,10 @@ from dalun.ledger.choices import KeyLinkStatus, LedgerStatus, MeasureStatus
 from dalun.ledger.models import Evidence, KeyLinkProgress, Ledger, Measure, Problem
 from dalun.org.models import Unit
 
-XIAODIAN, YINGZE, WANBAILIN, JINYUAN, QINGXU, YANGQU, LOUFAN = (
+XIAODIAN, YINGZE, XINGHUALING, WANBAILIN, JINYUAN, QINGXU, YANGQU, LOUFAN = (
     "140105",
     "140106",
+    "140107",
     "140109",
     "140110",
     "140121",
@@ -39,7 +40,7 @@ XIAODIAN, YINGZE, WANBAILIN, JINYUAN, QINGXU, YANGQU, LOUFAN = (
     "140123",
 )
 ORIGINAL_PROBLEM = (
-    "小店区政务服务中心不动产登记窗口排队时间长，我区企业开办需分别跑三个窗口，"
+    "杏花岭区政务服务中心不动产登记窗口排队时间长，我区企业开办需分别跑三个窗口，"
     "平均用时5个工作日，2025年收到投诉47件。"
 )
 COPIED_PROBLEM = (
@@ -47,7 +48,8 @@ COPIED_PROBLEM = (
     "平均用时6个工作日，2025年收到投诉47件。"
 )
 ORIGINAL_MEASURE = (
-    "在小店区政务服务中心设立企业开办专区，实行税务、市场监管、社保一窗受理，年底前办理时限压缩至1个工作日。"
+    "在杏花岭区政务服务中心设立企业开办专区，"
+    "实行税务、市场监管、社保一窗受理，年底前办理时限压缩至1个工作日。"
 )
 COPIED_MEASURE = (
     "在迎泽区政务服务中心设立企业开办专区，实行税务、市场监管、社保一窗受理，年底前办理时限压缩至1个工作日。"
@@ -127,13 +129,13 @@ def ensure_formalism_cases(campaign: Campaign, *, today: datetime.date | None = 
     units = {
         unit.code: unit
         for unit in Unit.objects.filter(
-            code__in=[XIAODIAN, YINGZE, WANBAILIN, JINYUAN, QINGXU, YANGQU, LOUFAN]
+            code__in=[XIAODIAN, YINGZE, XINGHUALING, WANBAILIN, JINYUAN, QINGXU, YANGQU, LOUFAN]
         )
     }
     added = 0
     later = today + datetime.timedelta(days=60)
 
-    original = _problem(units[XIAODIAN], campaign, ORIGINAL_PROBLEM)
+    original = _problem(units[XINGHUALING], campaign, ORIGINAL_PROBLEM)
     _measure(original, ORIGINAL_MEASURE, later)
     copied = _problem(units[YINGZE], campaign, COPIED_PROBLEM)
     _measure(copied, COPIED_MEASURE, later)
