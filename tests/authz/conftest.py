@@ -51,3 +51,17 @@ def world(django_db_setup, django_db_blocker, authz_media: Path) -> Iterator[Wor
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def sessions(world: World, django_db_blocker) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A signed-in session per actor, made once: each case only sets the cookie (no login per request)."""
+    from django.test import Client
+
+    keys = {}
+    with django_db_blocker.unblock():
+        for name, person in world.people.items():
+            client = Client()
+            client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+            keys[name] = client.session.session_key
+    return keys

@@ -27,15 +27,16 @@ from .routes import api_operations, page_routes
 from .world import (
     ACTORS,
     ANONYMOUS,
+    CHANGZHI,
     CONTACT_MARK,
     INTERNAL_MARK,
     PERSON_MARK,
     PLACES,
     ROOT,
+    XIAODIAN,
     World,
 )
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 DENIED = {403, 404}
 
 
@@ -53,10 +54,10 @@ CASES = [
 ]
 
 
-def client_for(world: World, actor: str) -> Client:
+def client_for(sessions: dict[str, str], actor: str) -> Client:
     client = Client()
     if actor != ANONYMOUS:
-        client.force_login(world.people[actor], backend=MODEL_BACKEND)
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[actor]
     return client
 
 
@@ -100,11 +101,11 @@ _OPERATIONS = {op.key: op for op in api_operations()}
 
 @pytest.mark.parametrize("entry, actor_name, place, variant", CASES)
 def test_route_answers_as_the_policy_says(
-    world: World, db: None, entry: Entry, actor_name: str, place: str, variant: str
+    world: World, sessions: dict[str, str], db: None, entry: Entry, actor_name: str, place: str, variant: str
 ) -> None:
     actor = world.actor(actor_name)
     entitled = entry.rule(world, actor, place, variant)
-    response = send(client_for(world, actor_name), world, entry, place, variant)
+    response = send(client_for(sessions, actor_name), world, entry, place, variant)
     status, body = response.status_code, content_of(response)
     story = (
         f"{_case_id(entry, actor_name, place, variant)}: guarded by {entry.rule.label!r}, the policy says "
@@ -168,11 +169,65 @@ def test_each_entry_builds_exactly_the_parameters_of_its_route(world: World, db:
     "name",
     sorted({e.route for e in PAGES if e.method == "POST"} - {e.route for e in PAGES if e.method == "GET"}),
 )
-def test_routes_registered_as_post_only_refuse_get(world: World, db: None, name: str) -> None:
+def test_routes_registered_as_post_only_refuse_get(
+    world: World, sessions: dict[str, str], db: None, name: str
+) -> None:
     """The table's methods are what the views accept: a POST-only page answers GET with 405."""
     entry = next(e for e in PAGES if e.route == name)
     place, variant = entry.cases()[0]
-    response = client_for(world, ROOT).get(reverse(name, kwargs=entry.kwargs(world, place, variant)))
+    response = client_for(sessions, ROOT).get(reverse(name, kwargs=entry.kwargs(world, place, variant)))
     assert response.status_code == 405, (
         f"{name} answers GET with {response.status_code}: register its GET too"
     )
+
+
+SHOWN = [
+    # (what, route, actor, place, variant, marker): the markers are really rendered to those entitled, so
+    # their absence from everyone else's answers means something.
+    ("internal problem", "ledger-detail", "xiaodian_clerk", XIAODIAN, "", INTERNAL_MARK[XIAODIAN]),
+    ("internal problem", "ledger-detail", "changzhi_head", CHANGZHI, "", INTERNAL_MARK[CHANGZHI]),
+    ("internal measure", "measure-detail", "xiaodian_head", XIAODIAN, "internal", INTERNAL_MARK[XIAODIAN]),
+    (
+        "internal evidence",
+        "evidence-download",
+        "taiyuan_supervisor",
+        XIAODIAN,
+        "internal",
+        INTERNAL_MARK[XIAODIAN],
+    ),
+    ("internal problems, CSV", "ledger-export", "office", CHANGZHI, "", INTERNAL_MARK[CHANGZHI]),
+    ("people", "unit-detail", "xiaodian_clerk", XIAODIAN, "", PERSON_MARK[XIAODIAN]),
+    ("people, API", "GET /api/units/{unit_id}/people", "changzhi_head", CHANGZHI, "", PERSON_MARK[CHANGZHI]),
+    ("contact", "voices-suggestion", "xiaodian_clerk", XIAODIAN, "", CONTACT_MARK[XIAODIAN]),
+    ("contact", "voices-suggestion", "moderator", PENDING, "", CONTACT_MARK[PENDING]),
+    (
+        "contact, API",
+        "GET /api/staff/suggestions/{suggestion_id}",
+        "changzhi_head",
+        CHANGZHI,
+        "",
+        CONTACT_MARK[CHANGZHI],
+    ),
+    ("finding", "supervision-finding", "changzhi_supervisor", CHANGZHI, "", INTERNAL_MARK[CHANGZHI]),
+]
+
+
+@pytest.mark.parametrize(
+    "what, route, actor_name, place, variant, marker", SHOWN, ids=[f"{row[0]}: {row[1]}" for row in SHOWN]
+)
+def test_markers_reach_those_entitled(
+    world: World,
+    sessions: dict[str, str],
+    db: None,
+    what: str,
+    route: str,
+    actor_name: str,
+    place: str,
+    variant: str,
+    marker: str,
+) -> None:
+    entry = next(e for e in ENTRIES if e.route == route and e.method == "GET")
+    assert secrets_for(world, world.actor(actor_name))[marker], f"{actor_name} is not entitled to {marker}"
+    response = send(client_for(sessions, actor_name), world, entry, place, variant)
+    assert response.status_code == 200
+    assert marker in content_of(response), f"{what} of {place} is not shown to {actor_name} on {route}"

@@ -101,15 +101,19 @@ class World:
     pending: Suggestion  # awaiting moderation, concerning Xiaodian, not routed
     people: dict[str, Person] = field(default_factory=dict)
     oversight: dict[str, Any] = field(default_factory=dict)  # place -> world_oversight.Oversight
+    actors: dict[str, Person] = field(default_factory=dict)
 
     def __getitem__(self, place: str) -> Place:
         return self.places[place]
 
     def actor(self, name: str) -> Any:
-        """A fresh actor object (the policy caches role assignments on it)."""
+        """The actor, read once per module (the policy caches its role assignments on the object; no route
+        of the matrix changes anyone's roles)."""
         if name == ANONYMOUS:
             return AnonymousUser()
-        return Person.objects.get(pk=self.people[name].pk)
+        if name not in self.actors:
+            self.actors[name] = Person.objects.get(pk=self.people[name].pk)
+        return self.actors[name]
 
 
 def _problem(writer: Person, ledger: Ledger, campaign: Campaign, visibility: str, text: str) -> Problem:
