@@ -14,8 +14,9 @@ from dalun.voices.models import Notification, Suggestion
 pytestmark = pytest.mark.django_db
 
 
-def test_submission_gets_a_receipt_and_encrypted_contact(submit, persona):
-    suggestion = submit(contact="citizen@example.cn")
+def test_submission_gets_a_receipt_and_encrypted_contact(submit, persona, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the moderators are told by a task after commit
+        suggestion = submit(contact="citizen@example.cn")
     assert len(suggestion.receipt_code) == 14 and suggestion.moderation == Moderation.PENDING
     assert b"citizen@example.cn" not in bytes(suggestion.contact_encrypted)
     assert services.contact_of(actor=persona("moderator"), suggestion=suggestion) == "citizen@example.cn"

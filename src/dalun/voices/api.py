@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
@@ -221,11 +224,32 @@ def get_suggestion(request: HttpRequest, suggestion_id: int) -> Suggestion:
     return suggestion
 
 
+# The campaign, its phases and categories, read once per process and kept CAMPAIGN_TTL seconds: every
+# submission needs them, and they change only when the office edits a campaign (a submission accepted a
+# few seconds after a phase closed is harmless). Dropped when settings change, so each test reads afresh.
+CAMPAIGN_TTL = 10.0
+_campaigns: dict[str | None, tuple[float, Campaign]] = {}
+
+
+@receiver(setting_changed)
+def _forget_campaigns(**kwargs: Any) -> None:
+    _campaigns.clear()
+
+
 def _campaign(key: str | None) -> Campaign:
-    rows = Campaign.objects.select_related("owner_unit")
+    now = time.monotonic()
+    cached = _campaigns.get(key)
+    if cached is not None and now - cached[0] < CAMPAIGN_TTL:
+        return cached[1]
+    rows = (
+        Campaign.objects.select_related("owner_unit")
+        .defer("template_source", "description")
+        .prefetch_related("phases", "categories")
+    )
     campaign = rows.filter(key=key).first() if key else rows.order_by("-starts_on").first()
     if campaign is None:
         raise ValidationError({"campaign": _("No campaign has this key.") if key else _("No campaign yet.")})
+    _campaigns[key] = (now, campaign)
     return campaign
 
 
@@ -233,7 +257,7 @@ def _submit(payload: SuggestionIn) -> Suggestion:
     campaign = _campaign(payload.campaign)
     category: ProblemCategory | None = None
     if payload.category:
-        category = campaign.categories.filter(key=payload.category).first()
+        category = next((c for c in campaign.categories.all() if c.key == payload.category), None)
         if category is None:
             raise ValidationError({"category": _("The campaign has no category with this key.")})
     unit: Unit | None = None

@@ -66,6 +66,10 @@ class Suggestion(models.Model):
     due_on = models.DateField(_("answer due"), null=True, blank=True)
     due_estimated = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # Intake (routing proposals, moderators notified) runs as a task after the submission commits; until it
+    # has, this is empty, so a sweeper finds suggestions whose task was lost in a crash (voices/tasks.py).
+    intake_done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    routing_proposals = models.JSONField(default=list, blank=True, editable=False)  # [[unit id, score]]
 
     class Meta:
         verbose_name = _("suggestion")
@@ -74,6 +78,11 @@ class Suggestion(models.Model):
         indexes = [
             models.Index(fields=["campaign", "moderation", "handling"], name="voices_suggestion_state"),
             models.Index(fields=["routed_unit", "handling", "due_on"], name="voices_suggestion_inbox"),
+            models.Index(
+                fields=["submitted_at"],
+                condition=models.Q(intake_done_at__isnull=True),
+                name="voices_suggestion_intake",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,11 @@
 
 The public acts without an account: a suggestion is followed by its receipt code, a support is counted
 once per participant (a pseudonymous cookie id).
+
+Submission is the one write under public load, so it does only what must be in the request: validate,
+insert the suggestion, audit it, answer the receipt. Its intake (routing proposals, the moderators' notices
+and e-mails) runs afterwards as a task (:func:`suggestion_intake`), idempotently; a suggestion whose intake
+has not run is marked pending in the database, so a sweeper re-enqueues it after a crash (voices/tasks.py).
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, BinaryIO, cast
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_record
@@ -96,7 +102,6 @@ def _moderators(campaign: Campaign) -> list[Person]:
     ]
 
 
-@transaction.atomic
 def suggestion_submit(
     *,
     campaign: Campaign,
@@ -107,7 +112,10 @@ def suggestion_submit(
     contact: str = "",
     attachments: Iterable[UploadedFile] = (),
 ) -> Suggestion:
-    """Anyone may send a suggestion while the campaign's phase allows it; returns it with its receipt code."""
+    """Anyone may send a suggestion while the campaign's phase allows it; returns it with its receipt code.
+
+    Everything is checked before the transaction opens, so a refusal leaves an enclosing transaction usable.
+    """
     if not phase_allows(campaign, "suggestion.create"):
         raise ValidationError(_("The campaign is not taking suggestions at the moment."))
     title = clean_text(title, field="title", maximum=TITLE_MAX)
@@ -128,6 +136,30 @@ def suggestion_submit(
             )
         except FileRejected as rejected:
             raise ValidationError({"attachments": ledger_services.rejection_message(rejected)}) from None
+    return _suggestion_insert(
+        campaign=campaign,
+        title=title,
+        text=text,
+        category=category,
+        concerns_unit=concerns_unit,
+        contact=contact,
+        files=list(zip(files, kinds, strict=True)),
+    )
+
+
+# No savepoint of its own: the input is valid by now, and a database error rolls the enclosing transaction
+# (the API's claim on the Idempotency-Key included) back anyway; two round trips saved on the hottest write.
+@transaction.atomic(savepoint=False)
+def _suggestion_insert(
+    *,
+    campaign: Campaign,
+    title: str,
+    text: str,
+    category: ProblemCategory | None,
+    concerns_unit: Unit | None,
+    contact: str,
+    files: list[tuple[UploadedFile, Any]],
+) -> Suggestion:
     suggestion = Suggestion.objects.create(
         campaign=campaign,
         title=title,
@@ -138,7 +170,7 @@ def suggestion_submit(
         contact_encrypted=contact_crypto.encrypt(contact),
         search_text=search_key(title, text),
     )
-    for upload, kind in zip(files, kinds, strict=True):
+    for upload, kind in files:
         upload.seek(0)
         Attachment.objects.create(
             suggestion=suggestion,
@@ -156,12 +188,60 @@ def suggestion_submit(
             "concerns_unit": [None, concerns_unit.pk if concerns_unit else None],
         },
     )
-    _notify(
-        _moderators(campaign),
-        _("New suggestion to moderate: %(title)s") % {"title": title},
-        reverse("voices-queue"),
-    )
+    from dalun.voices.tasks import schedule_intake
+
+    schedule_intake(suggestion.pk)
     return suggestion
+
+
+@transaction.atomic
+def suggestion_intake(*, suggestion_id: int) -> bool:
+    """What a new suggestion needs besides its row: the units most likely responsible (stored for the
+    moderators' queue) and a notice to the moderators (in-app, and e-mail after commit).
+
+    Idempotent: the row is locked and marked done in the same transaction as the notices, so a re-run after a
+    crash, a twin task or a sweep does nothing twice. Returns False when there was nothing left to do.
+    """
+    suggestion = (
+        Suggestion.objects.select_for_update(of=("self",))
+        .select_related("campaign__owner_unit", "concerns_unit")
+        .filter(pk=suggestion_id, intake_done_at__isnull=True)
+        .first()
+    )
+    if suggestion is None:
+        return False  # done already, or gone
+    from dalun.voices.selectors import PROPOSALS, routing_index
+
+    text = f"{suggestion.title} {suggestion.text}"
+    proposals = [
+        [match.key, round(match.score, 4)]
+        for match in routing_index(suggestion.campaign).nearest(text, limit=PROPOSALS)
+    ]
+    named = suggestion.concerns_unit_id
+    if named and all(unit_id != named for unit_id, _score in proposals):
+        proposals.insert(0, [named, 1.0])
+    suggestion.routing_proposals = proposals[:PROPOSALS]
+    suggestion.intake_done_at = timezone.now()
+    suggestion.save(update_fields=["routing_proposals", "intake_done_at"])
+    notified: list[Person] = []
+    if suggestion.moderation == Moderation.PENDING:  # a moderator may have been quicker than the task
+        notified = _moderators(suggestion.campaign)
+        with translation.override(settings.LANGUAGE_CODE):  # a worker has no request's language
+            _notify(
+                notified,
+                _("New suggestion to moderate: %(title)s") % {"title": suggestion.title},
+                reverse("voices-queue"),
+            )
+    audit_record(
+        actor=policy.SYSTEM,
+        action="suggestion.intake",
+        obj=suggestion,
+        changes={
+            "routing_proposals": [None, suggestion.routing_proposals],
+            "notified": [None, len(notified)],
+        },
+    )
+    return True
 
 
 def contact_of(*, actor: Any, suggestion: Suggestion) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -35,13 +36,23 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> None:
     now = int(time.time())
     slot = now // window
     cache_key = f"rl:{scope}:{key}:{slot}"
-    if cache.add(cache_key, 1, window + 1):
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip on the process's pooled connection: start the window's counter (with its expiry)
+        # if it is new, then count; a key never outlives its window.
+        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
+        redis_key = backend.make_key(cache_key)
+        pipe.set(redis_key, 0, ex=window + 1, nx=True)
+        pipe.incr(redis_key)
+        count = int(pipe.execute()[-1])
+    elif backend.add(cache_key, 1, window + 1):
         return
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, window + 1)
-        return
+    else:
+        try:
+            count = backend.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            backend.add(cache_key, 1, window + 1)
+            return
     if count > limit:
         raise RateLimited(retry_after=(slot + 1) * window - now)
 
