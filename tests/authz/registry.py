@@ -59,6 +59,7 @@ class Entry:
     body: Callable[[World, str, str], dict[str, Any]] | None = None
     query: dict[str, str] | None = None
     success: tuple[int, ...] = (200,)  # what an entitled GET answers
+    holder: bool = False  # the URL presents the case's receipt code: the submitter sees their own suggestion
 
     @property
     def is_api(self) -> bool:
@@ -101,13 +102,13 @@ def _problem_visible(world: World, actor: Any, place: str, variant: str) -> bool
 VISIBLE_PROBLEM = Rule("public, or unit.view_internal if internal", _problem_visible)
 
 
-def _suggestion(world: World, place: str) -> Suggestion:
+def suggestion_of(world: World, place: str) -> Suggestion:
     return world.pending if place == PENDING else world[place].suggestion
 
 
 def _handles(world: World, actor: Any, place: str, variant: str) -> bool:
     """The moderators of the campaign, and the staff who answer for the unit it was routed to."""
-    suggestion = _suggestion(world, place)
+    suggestion = suggestion_of(world, place)
     if _allows(actor, "suggestion.moderate", suggestion.campaign.owner_unit):
         return True
     routed = suggestion.routed_unit
@@ -118,13 +119,13 @@ HANDLES_SUGGESTION = Rule("suggestion.moderate on the campaign or suggestion.ans
 MODERATES_SUGGESTION = Rule(
     "suggestion.moderate on the campaign's unit",
     lambda world, actor, place, variant: _allows(
-        actor, "suggestion.moderate", _suggestion(world, place).campaign.owner_unit
+        actor, "suggestion.moderate", suggestion_of(world, place).campaign.owner_unit
     ),
 )
 
 
 def _answers(world: World, actor: Any, place: str, variant: str) -> bool:
-    routed = _suggestion(world, place).routed_unit
+    routed = suggestion_of(world, place).routed_unit
     return routed is not None and _allows(actor, "suggestion.answer", routed)
 
 
@@ -265,17 +266,17 @@ def measure_id(world: World, place: str, variant: str) -> dict[str, Any]:
 
 
 def suggestion_id(world: World, place: str, variant: str) -> dict[str, Any]:
-    return {"suggestion_id": _suggestion(world, place).pk}
+    return {"suggestion_id": suggestion_of(world, place).pk}
 
 
 def attachment_id(world: World, place: str, variant: str) -> dict[str, Any]:
-    attachment = Attachment.objects.filter(suggestion=_suggestion(world, place)).order_by("pk").first()
+    attachment = Attachment.objects.filter(suggestion=suggestion_of(world, place)).order_by("pk").first()
     assert attachment is not None
     return {"attachment_id": attachment.pk}
 
 
 def receipt_code(world: World, place: str, variant: str) -> dict[str, Any]:
-    return {"code": _suggestion(world, place).receipt_code}
+    return {"code": suggestion_of(world, place).receipt_code}
 
 
 def map_id(world: World, place: str, variant: str) -> dict[str, Any]:
@@ -358,7 +359,7 @@ LEDGER_PLACES = {"places": PLACES, "kwargs": ledger_kw}
 MEASURES = {"places": PLACES, "variants": VISIBILITIES, "kwargs": measure_id}
 SUGGESTIONS = {"places": SUGGESTION_PLACES, "kwargs": suggestion_id}
 PUBLISHED = {"places": PLACES, "kwargs": suggestion_id}
-RECEIPTS = {"places": SUGGESTION_PLACES, "kwargs": receipt_code}
+RECEIPTS = {"places": SUGGESTION_PLACES, "kwargs": receipt_code, "holder": True}
 MAPS = {"places": PLACES, "kwargs": map_id}
 CAMPAIGNS = {"places": PLACES, "kwargs": led_campaign_key}
 

@@ -22,7 +22,16 @@ from django.urls import reverse
 from dalun.org import policy
 from dalun.voices import services as voice_services
 
-from .registry import ENTRIES, NOWHERE, PAGES, PENDING, Entry
+from .registry import (
+    ENTRIES,
+    HANDLES_SUGGESTION,
+    NOWHERE,
+    PAGES,
+    PENDING,
+    SUGGESTION_PLACES,
+    Entry,
+    suggestion_of,
+)
 from .routes import api_operations, page_routes
 from .world import (
     ACTORS,
@@ -33,6 +42,7 @@ from .world import (
     PERSON_MARK,
     PLACES,
     ROOT,
+    UNPUBLISHED_MARK,
     XIAODIAN,
     World,
 )
@@ -84,15 +94,23 @@ def to_login(response: HttpResponse) -> bool:
     return response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
 
 
-def secrets_for(world: World, actor: Any) -> dict[str, bool]:
-    """Each planted marker, and whether the actor is entitled to see it."""
+def secrets_for(world: World, actor: Any, entry: Entry | None = None, case: str = "") -> dict[str, bool]:
+    """Each planted marker, and whether the actor is entitled to see it in this case's answer.
+
+    A suggestion's receipt code is for its handlers and for the holder of the code (a receipt route asked
+    with that very code); so is the text of a suggestion not yet published.
+    """
     marks: dict[str, bool] = {}
     for place in PLACES:
         internal = policy.allows(actor, "unit.view_internal", world[place].unit)
         marks[INTERNAL_MARK[place]] = internal
         marks[PERSON_MARK[place]] = internal
-        marks[CONTACT_MARK[place]] = voice_services.may_see_contact(actor, world[place].suggestion)
-    marks[CONTACT_MARK[PENDING]] = voice_services.may_see_contact(actor, world.pending)
+    for place in SUGGESTION_PLACES:
+        suggestion = suggestion_of(world, place)
+        holds = entry is not None and entry.holder and case == place
+        marks[CONTACT_MARK[place]] = voice_services.may_see_contact(actor, suggestion)
+        marks[suggestion.receipt_code] = holds or HANDLES_SUGGESTION(world, actor, place, "")
+    marks[UNPUBLISHED_MARK] = marks[world.pending.receipt_code]
     return marks
 
 
@@ -123,7 +141,8 @@ def test_route_answers_as_the_policy_says(
             assert status == 401, f"{story} (the schema says it needs authentication)"
     else:
         assert status in DENIED, story
-    leaked = [mark for mark, allowed in secrets_for(world, actor).items() if not allowed and mark in body]
+    secrets = secrets_for(world, actor, entry, place)
+    leaked = [mark for mark, allowed in secrets.items() if not allowed and mark in body]
     assert not leaked, f"{story}, and its answer carries what the actor may not see: {leaked}"
 
 
@@ -209,6 +228,8 @@ SHOWN = [
         CONTACT_MARK[CHANGZHI],
     ),
     ("finding", "supervision-finding", "changzhi_supervisor", CHANGZHI, "", INTERNAL_MARK[CHANGZHI]),
+    ("unpublished suggestion", "voices-suggestion", "moderator", PENDING, "", UNPUBLISHED_MARK),
+    ("unpublished suggestion, receipt", "portal-receipt", ANONYMOUS, PENDING, "", UNPUBLISHED_MARK),
 ]
 
 
@@ -227,7 +248,8 @@ def test_markers_reach_those_entitled(
     marker: str,
 ) -> None:
     entry = next(e for e in ENTRIES if e.route == route and e.method == "GET")
-    assert secrets_for(world, world.actor(actor_name))[marker], f"{actor_name} is not entitled to {marker}"
+    entitled = secrets_for(world, world.actor(actor_name), entry, place)[marker]
+    assert entitled, f"{actor_name} is not entitled to {marker}"
     response = send(client_for(sessions, actor_name), world, entry, place, variant)
     assert response.status_code == 200
     assert marker in content_of(response), f"{what} of {place} is not shown to {actor_name} on {route}"

@@ -44,6 +44,7 @@ PASSWORD = "authz-matrix"
 # Marker strings: ASCII, so that they are found in HTML, JSON (which escapes Chinese), CSV and files alike.
 INTERNAL_MARK = {XIAODIAN: "LEAKMARK-INTERNAL-XIAODIAN", CHANGZHI: "LEAKMARK-INTERNAL-CHANGZHI"}
 PERSON_MARK = {XIAODIAN: "LEAKMARK-PERSON-XIAODIAN", CHANGZHI: "LEAKMARK-PERSON-CHANGZHI"}
+UNPUBLISHED_MARK = "LEAKMARK-UNPUBLISHED"  # in the text of the suggestion awaiting moderation
 CONTACT_MARK = {
     XIAODIAN: "leakmark.contact.xiaodian@example.org",
     CHANGZHI: "leakmark.contact.changzhi@example.org",
@@ -141,11 +142,18 @@ def _measure(writer: Person, problem: Problem, action: str) -> Measure:
     )
 
 
-def _suggestion(campaign: Campaign, unit: Unit, contact: str, *, title: str) -> Suggestion:
+def _suggestion(
+    campaign: Campaign,
+    unit: Unit,
+    contact: str,
+    *,
+    title: str,
+    text: str = "建议公开整改进展，方便群众监督。",
+) -> Suggestion:
     return voice_services.suggestion_submit(
         campaign=campaign,
         title=title,
-        text="建议公开整改进展，方便群众监督。",
+        text=text,
         concerns_unit=unit,
         contact=contact,
         attachments=[pdf("photo.pdf", "attachment")],
@@ -257,7 +265,13 @@ def build_world() -> World:
         XIAODIAN: _place(XIAODIAN, xiaodian, campaign, campaign, people, "xiaodian_head"),
         CHANGZHI: _place(CHANGZHI, county, campaign, changzhi_campaign, people, "changzhi_head"),
     }
-    pending = _suggestion(campaign, xiaodian, CONTACT_MARK["pending"], title="建议减少基层填表（待审核）")
+    pending = _suggestion(
+        campaign,
+        xiaodian,
+        CONTACT_MARK["pending"],
+        title="建议减少基层填表（待审核）",
+        text=f"基层报表太多，建议合并。{UNPUBLISHED_MARK}",
+    )
     world = World(campaign=campaign, places=places, pending=pending, people=people)
     from .world_oversight import add_oversight  # it builds on this module's World
 
