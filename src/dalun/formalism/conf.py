@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "digest_working_days": 5,
     # Where the near-duplicate index is kept between scans (default VAR_DIR/formalism).
     "index_dir": None,
+    # Key prefix of the index in Redis (used instead of the file when DALUN_CACHE_URL is a Redis URL).
+    "redis_prefix": "dalun:formalism",
 }
 
 

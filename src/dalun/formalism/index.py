@@ -51,7 +51,7 @@ class CampaignIndex:
             import redis
 
             self.redis = redis.Redis.from_url(url)
-            prefix = f"dalun:formalism:{campaign_id}"
+            prefix = f"{thresholds()['redis_prefix']}:{campaign_id}"
             self.index = NearDupIndex(RedisStore(self.redis, prefix=prefix))
             self._digests_key = f"{prefix}:digests"
             self.stored = {
