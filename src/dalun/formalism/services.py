@@ -39,17 +39,25 @@ def scan_campaign(*, actor: Any, campaign: Campaign, today: datetime.date | None
     if not policy.is_system(actor):
         policy.require(actor, "alert.review", campaign.owner_unit)
     today = today or timezone.localdate()
+    started = timezone.now()
     conf = thresholds()
     stats: dict[str, int] = {}
     # The rules read and hash outside the transaction; only the upsert holds it.
     found = text_candidates(campaign, conf, stats) + state_candidates(campaign, conf, today)
-    return _store(actor=actor, campaign=campaign, found=found, stats=stats)
+    return _store(actor=actor, campaign=campaign, found=found, stats=stats, started=started)
 
 
 @transaction.atomic
-def _store(*, actor: Any, campaign: Campaign, found: list[Candidate], stats: dict[str, int]) -> ScanRun:
+def _store(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    found: list[Candidate],
+    stats: dict[str, int],
+    started: datetime.datetime,
+) -> ScanRun:
     now = timezone.now()
-    run = ScanRun.objects.create(campaign=campaign)
+    run = ScanRun.objects.create(campaign=campaign, started_at=started)
     by_signature = {candidate.signature(campaign.pk): candidate for candidate in found}
     existing = {
         alert.signature: alert
