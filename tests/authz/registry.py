@@ -19,11 +19,12 @@ from dalun.org.models import Unit
 from dalun.supervision.models import GroupMember, SupervisionGroup
 from dalun.voices.models import Attachment, Suggestion
 
-from .world import CHANGZHI, PLACES, XIAODIAN, World
+from .world import CHANGZHI, PLACES, SCOPES, XIAODIAN, World
 
 NOWHERE = "-"  # the single case of a route that takes no object
 PENDING = "pending"  # the suggestion awaiting moderation (a pseudo-place of suggestion routes)
 SUGGESTION_PLACES = (*PLACES, PENDING)
+SUBTREES = (*PLACES, *SCOPES)  # routes over a unit's whole subtree are also asked at Taiyuan and the province
 VISIBILITIES = ("public", "internal")
 
 Kwargs = Callable[[World, str, str], dict[str, Any]]
@@ -79,7 +80,7 @@ def on_unit(action: str) -> Rule:
     """``action`` on the place's unit."""
     return Rule(
         f"{action} on the unit",
-        lambda world, actor, place, variant: _allows(actor, action, world[place].unit),
+        lambda world, actor, place, variant: _allows(actor, action, world.unit(place)),
     )
 
 
@@ -96,7 +97,7 @@ def _allows(actor: Any, action: str, unit: Unit) -> bool:
 
 def _problem_visible(world: World, actor: Any, place: str, variant: str) -> bool:
     """A public problem (its measures, its evidence) is everyone's; an internal one the subtree staff's."""
-    return variant == "public" or _allows(actor, "unit.view_internal", world[place].unit)
+    return variant == "public" or _allows(actor, "unit.view_internal", world.unit(place))
 
 
 VISIBLE_PROBLEM = Rule("public, or unit.view_internal if internal", _problem_visible)
@@ -143,15 +144,15 @@ DEPLOYS_CAMPAIGN = Rule(
 SIGNS_OFF = Rule(
     "ledger.submit or ledger.review on the unit",
     lambda world, actor, place, variant: (
-        _allows(actor, "ledger.submit", world[place].unit)
-        or _allows(actor, "ledger.review", world[place].unit)
+        _allows(actor, "ledger.submit", world.unit(place))
+        or _allows(actor, "ledger.review", world.unit(place))
     ),
 )
 EXPORTS_LEDGER = Rule(
     "dashboard.view or unit.view_internal on the unit",
     lambda world, actor, place, variant: (
-        _allows(actor, "dashboard.view", world[place].unit)
-        or _allows(actor, "unit.view_internal", world[place].unit)
+        _allows(actor, "dashboard.view", world.unit(place))
+        or _allows(actor, "unit.view_internal", world.unit(place))
     ),
 )
 REPORTS_KEY_LINK = Rule(
@@ -240,8 +241,8 @@ SCANS = Rule(
 SEES_HISTORY = Rule(
     "audit.view or unit.view_internal on the object's unit",
     lambda world, actor, place, variant: (
-        _allows(actor, "audit.view", world[place].unit)
-        or _allows(actor, "unit.view_internal", world[place].unit)
+        _allows(actor, "audit.view", world.unit(place))
+        or _allows(actor, "unit.view_internal", world.unit(place))
     ),
 )
 
@@ -250,11 +251,11 @@ SEES_HISTORY = Rule(
 
 
 def unit_id(world: World, place: str, variant: str) -> dict[str, Any]:
-    return {"unit_id": world[place].unit.pk}
+    return {"unit_id": world.unit(place).pk}
 
 
 def ledger_kw(world: World, place: str, variant: str) -> dict[str, Any]:
-    return {"unit_id": world[place].unit.pk, "campaign_key": world.campaign.key}
+    return {"unit_id": world.unit(place).pk, "campaign_key": world.campaign.key}
 
 
 def problem_id(world: World, place: str, variant: str) -> dict[str, Any]:
@@ -311,7 +312,7 @@ def alert_id(world: World, place: str, variant: str) -> dict[str, Any]:
 
 
 def _unit_patch(world: World, place: str, variant: str) -> dict[str, Any]:
-    unit = world[place].unit
+    unit = world.unit(place)
     return {"version": unit.version, "name_en": unit.name_en}
 
 
@@ -319,7 +320,7 @@ def _new_suggestion(world: World, place: str, variant: str) -> dict[str, Any]:
     return {
         "title": "建议公开政务服务办理时限",
         "text": "希望在网站上公布每个事项的办理时限。",
-        "unit_code": world[place].unit.code,
+        "unit_code": world.unit(place).code,
     }
 
 
@@ -356,6 +357,8 @@ def _progress(world: World, place: str, variant: str) -> dict[str, Any]:
 
 UNIT_PLACES = {"places": PLACES, "kwargs": unit_id}
 LEDGER_PLACES = {"places": PLACES, "kwargs": ledger_kw}
+SUBTREE_UNITS = {"places": SUBTREES, "kwargs": unit_id}
+SUBTREE_LEDGERS = {"places": SUBTREES, "kwargs": ledger_kw}
 MEASURES = {"places": PLACES, "variants": VISIBILITIES, "kwargs": measure_id}
 SUGGESTIONS = {"places": SUGGESTION_PLACES, "kwargs": suggestion_id}
 PUBLISHED = {"places": PLACES, "kwargs": suggestion_id}
@@ -376,7 +379,7 @@ PAGES: list[Entry] = [
     # the organisation
     Entry("unit-tree", "GET", PUBLIC),
     Entry("unit-search", "GET", PUBLIC, query={"q": "区"}),
-    Entry("unit-detail", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("unit-detail", "GET", PUBLIC, **SUBTREE_UNITS),
     Entry("unit-tree-children", "GET", PUBLIC, **UNIT_PLACES),
     Entry("unit-edit", "GET", on_unit("unit.change"), **UNIT_PLACES),
     Entry("unit-edit", "POST", on_unit("unit.change"), **UNIT_PLACES),
@@ -400,10 +403,10 @@ PAGES: list[Entry] = [
     Entry("ledger-detail", "GET", PUBLIC, **LEDGER_PLACES),
     Entry("problem-create", "POST", on_unit("ledger.edit"), **LEDGER_PLACES),
     Entry("ledger-signoff", "POST", SIGNS_OFF, **LEDGER_PLACES),
-    Entry("measure-list", "GET", PUBLIC, **LEDGER_PLACES),
-    Entry("problem-list", "GET", PUBLIC, **LEDGER_PLACES),
+    Entry("measure-list", "GET", PUBLIC, **SUBTREE_LEDGERS),
+    Entry("problem-list", "GET", PUBLIC, **SUBTREE_LEDGERS),
     Entry(
-        "ledger-export", "GET", EXPORTS_LEDGER, query={"format": "csv", "list": "problems"}, **LEDGER_PLACES
+        "ledger-export", "GET", EXPORTS_LEDGER, query={"format": "csv", "list": "problems"}, **SUBTREE_LEDGERS
     ),
     Entry("ledger-import", "GET", on_unit("ledger.edit"), **LEDGER_PLACES),
     Entry("ledger-import", "POST", on_unit("ledger.edit"), **LEDGER_PLACES),
@@ -436,7 +439,7 @@ PAGES: list[Entry] = [
         variants=VISIBILITIES,
         kwargs=lambda world, place, variant: {"evidence_id": world[place].evidence[variant].pk},
     ),
-    Entry("dashboard", "GET", on_unit("dashboard.view"), **LEDGER_PLACES),
+    Entry("dashboard", "GET", on_unit("dashboard.view"), **SUBTREE_LEDGERS),
     # the working-day calendar
     Entry("workcalendar-year", "GET", PUBLIC),
     Entry("workcalendar-day-set", "POST", EDITS_CALENDAR),
@@ -459,7 +462,7 @@ PAGES: list[Entry] = [
     Entry("portal-receipt-lookup", "GET", PUBLIC),
     Entry("portal-receipt", "GET", PUBLIC, **RECEIPTS),
     Entry("portal-receipt", "POST", PUBLIC, **RECEIPTS),
-    Entry("portal-unit", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("portal-unit", "GET", PUBLIC, **SUBTREE_UNITS),
     # opinion maps
     Entry("opinion-public-list", "GET", PUBLIC),
     Entry("opinion-vote", "GET", PUBLIC, **MAPS),
@@ -506,8 +509,8 @@ PAGES: list[Entry] = [
         success=(302,),
         kwargs=lambda world, place, variant: {"problem_id": world.oversight[place].finding.problem_id},
     ),
-    Entry("supervision-findings", "GET", on_unit("supervision.view"), **LEDGER_PLACES),
-    Entry("supervision-dashboard", "GET", on_unit("supervision.view"), **LEDGER_PLACES),
+    Entry("supervision-findings", "GET", on_unit("supervision.view"), **SUBTREE_LEDGERS),
+    Entry("supervision-dashboard", "GET", on_unit("supervision.view"), **SUBTREE_LEDGERS),
     Entry(
         "supervision-evidence",
         "GET",
@@ -538,7 +541,7 @@ API: list[Entry] = [
     Entry("GET /api/units", "GET", PUBLIC),
     Entry("GET /api/units/{unit_id}", "GET", PUBLIC, **UNIT_PLACES),
     Entry("PATCH /api/units/{unit_id}", "PATCH", on_unit("unit.change"), body=_unit_patch, **UNIT_PLACES),
-    Entry("GET /api/units/{unit_id}/people", "GET", on_unit("unit.view_internal"), **UNIT_PLACES),
+    Entry("GET /api/units/{unit_id}/people", "GET", on_unit("unit.view_internal"), **SUBTREE_UNITS),
     Entry("GET /api/campaigns", "GET", PUBLIC),
     Entry("GET /api/campaigns/{key}", "GET", PUBLIC, places=PLACES, kwargs=campaign_key),
     Entry("GET /api/suggestions", "GET", PUBLIC),
@@ -571,8 +574,8 @@ API: list[Entry] = [
         **PUBLISHED,  # a pending suggestion is answered by nobody (refused on its state, 422)
     ),
     Entry("GET /api/units/{unit_id}/ledger", "GET", PUBLIC, **UNIT_PLACES),
-    Entry("GET /api/units/{unit_id}/problems", "GET", PUBLIC, **UNIT_PLACES),
-    Entry("GET /api/units/{unit_id}/measures", "GET", PUBLIC, **UNIT_PLACES),
+    Entry("GET /api/units/{unit_id}/problems", "GET", PUBLIC, **SUBTREE_UNITS),
+    Entry("GET /api/units/{unit_id}/measures", "GET", PUBLIC, **SUBTREE_UNITS),
     Entry(
         "POST /api/staff/ledgers/{unit_id}/{campaign_key}/problems",
         "POST",

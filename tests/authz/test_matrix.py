@@ -102,7 +102,7 @@ def secrets_for(world: World, actor: Any, entry: Entry | None = None, case: str 
     """
     marks: dict[str, bool] = {}
     for place in PLACES:
-        internal = policy.allows(actor, "unit.view_internal", world[place].unit)
+        internal = policy.allows(actor, "unit.view_internal", world.unit(place))
         marks[INTERNAL_MARK[place]] = internal
         marks[PERSON_MARK[place]] = internal
     for place in SUGGESTION_PLACES:

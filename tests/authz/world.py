@@ -39,6 +39,9 @@ from dalun.voices.models import Attachment, Suggestion
 
 XIAODIAN, CHANGZHI = "xiaodian", "changzhi"
 PLACES = (XIAODIAN, CHANGZHI)
+# Units above the places, for the routes over a whole subtree (lists, exports, dashboards): Xiaodian's city
+# and the province, where most actors hold no role but whose subtrees hold both places' records.
+SCOPES = {"taiyuan": "1401", "province": "14"}
 PASSWORD = "authz-matrix"
 
 # Marker strings: ASCII, so that they are found in HTML, JSON (which escapes Chinese), CSV and files alike.
@@ -106,6 +109,12 @@ class World:
 
     def __getitem__(self, place: str) -> Place:
         return self.places[place]
+
+    def unit(self, place: str) -> Unit:
+        """The unit of a place, or of a scope above the places (``taiyuan``, ``province``)."""
+        if place in self.places:
+            return self.places[place].unit
+        return Unit.objects.get(code=SCOPES[place])
 
     def actor(self, name: str) -> Any:
         """The actor, read once per module (the policy caches its role assignments on the object; no route
