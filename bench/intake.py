@@ -4,8 +4,13 @@ Serves Dalun production-style on loopback: gunicorn (4 sync workers by default) 
 127.0.0.1, DEBUG off, PostgreSQL in a throwaway database ``dalun_bench_intake_<pid>`` at 127.0.0.1:5432 (user
 postgres, trust auth; created, migrated and seeded for the run, dropped after it), Redis at
 127.0.0.1:6379/14 as the cache that holds the rate limiter's counters (the submission limit is raised out
-of the way by ``bench/_intake_settings.py``; the limiter still runs on every request), and the "immediate"
-task backend. The database holds a slice of the demo province (312 units), the demo personas (one of them
+of the way by ``bench/_intake_settings.py``; the limiter still runs on every request), and the database
+task queue of production: a submission writes its intake task (routing proposals, the moderators' notices)
+into the queue in its own transaction, and the task worker runs it later. By default no task worker runs
+during the measured runs (on a 2-core machine it would take the cores the web workers are measured on;
+production runs workers elsewhere); ``--task-worker`` runs one beside the server, and
+``bench/crash_safety.py`` checks that the intake of every suggestion completes, crashes included. The
+database holds a slice of the demo province (312 units), the demo personas (one of them
 the moderator every new suggestion notifies) and the demo campaign in a phase that takes suggestions.
 
 wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
@@ -25,6 +30,8 @@ the bare view's). Then it checks the database against what was acknowledged, war
 (acknowledged, not stored) and ``duplicated`` (extra copies: a submission, whose title carries its unique
 key, stored more than once, or a receipt code acknowledged twice). Submissions the server committed while
 wrk was cutting the run short are stored but not acknowledged; ``stored_unacknowledged`` counts them.
+``intake_pending`` counts the suggestions whose intake task has not run yet (all of them without
+``--task-worker``).
 
 It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run`` and
 ``load_average_1m`` (other work on the machine lowers every figure; compare runs made on a quiet one).
@@ -75,6 +82,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import _django
+from _stack import task_worker
 
 BENCH_DIR = Path(__file__).resolve().parent
 # A database per run (named after the process), so that a CI smoke run and a full run on the same machine
@@ -172,7 +180,10 @@ def main() -> None:
         work = Path(scratch)
         os.environ.update(_server_environment(database_url, work, cache_prefix))
         _prepare_database()
-        with _gunicorn(arguments, work) as server:
+        with (
+            _gunicorn(arguments, work) as server,
+            task_worker(work) if arguments.task_worker else contextlib.nullcontext(),
+        ):
             lines, ok = _measure(server, arguments, seconds, work)
         _close_database_connections()
     for line in lines:
@@ -188,6 +199,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per worker; over 1 means gthread (default 1: sync)"
+    )
+    parser.add_argument(
+        "--task-worker",
+        action="store_true",
+        help="run a task worker beside the server during the runs (it competes for the same cores)",
     )
     parser.add_argument(
         "--profile",
@@ -273,7 +289,7 @@ def _server_environment(database_url: str, work: Path, cache_prefix: str) -> dic
         "DALUN_CACHE_URL": REDIS_URL,
         "DALUN_BENCH_CACHE_PREFIX": cache_prefix,
         "DALUN_SECRET_KEY": secrets.token_urlsafe(40),
-        "DALUN_TASK_BACKEND": "immediate",
+        "DALUN_TASK_BACKEND": "database",  # production's queue: intake tasks wait for a worker
         "DALUN_ALLOWED_HOSTS": "127.0.0.1",
         "DALUN_VAR_DIR": str(work / "var"),
         "DALUN_DEBUG": "0",
@@ -339,6 +355,8 @@ def _count(codes: list[str]) -> tuple[list[str], bool]:
         f"lost: {lost}",
         f"duplicated: {duplicated}",
         f"stored_unacknowledged: {len(stored_codes - acknowledged)}",
+        # Intake (routing proposals, moderators' notices) left to the task worker, in the same database.
+        f"intake_pending: {Suggestion.objects.filter(intake_done_at__isnull=True).count()}",
     ]
     return lines, lost == 0 and duplicated == 0
 
@@ -417,6 +435,7 @@ def _measure(
         f"workers: {arguments.workers}",
         f"threads_per_worker: {arguments.threads}",
         f"seconds_per_run: {seconds}",
+        f"task_worker_during_runs: {int(bool(arguments.task_worker))}",
         f"load_average_1m: {os.getloadavg()[0]:.2f}",  # other work on the machine lowers every figure
     ]
     codes: list[str] = []
