@@ -149,3 +149,19 @@ def test_scripted_pages_work_under_the_strict_policy_without_violations(watched,
     shoot(page, "5-api-docs")
 
     assert problems == []
+
+
+def test_a_locked_out_sign_in_shows_when_to_try_again(watched, settings):
+    page, problems = watched
+    settings.AXES_FAILURE_LIMIT = 3
+    page.goto(page.base_url + "/accounts/login/")
+    for attempt in range(3):
+        page.fill("input[name=username]", "xiaodian_clerk")
+        page.fill("input[name=password]", f"guess-{attempt}")
+        with page.expect_response(lambda response: response.request.method == "POST") as answer:
+            page.click("main button[type=submit]")
+    assert answer.value.status == 429 and answer.value.headers["retry-after"] == "900"
+    page.wait_for_selector("#locked-out")
+    assert "15" in page.locator("#locked-out").inner_text()
+    shoot(page, "6-locked-out")
+    assert problems == ["429 " + page.base_url + "/accounts/login/"]  # the lockout itself, nothing else
