@@ -273,7 +273,9 @@ def ledger_signoff(request: HttpRequest, unit_id: int, campaign_key: str) -> Htt
     ):
         raise policy.PermissionDenied("ledger sign-off")
     decision = request.POST.get("decision", "")
-    version = int(request.POST.get("version") or 0)
+    posted = request.POST.get("version", "")
+    # Junk (or an absurd number) counts as 0, which the service refuses as a stale version.
+    version = int(posted) if posted.isdecimal() and len(posted) < 10 else 0
     comment = request.POST.get("comment", "")
     if decision == "submit":
         _attempt(
