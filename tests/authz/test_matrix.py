@@ -253,3 +253,55 @@ def test_markers_reach_those_entitled(
     response = send(client_for(sessions, actor_name), world, entry, place, variant)
     assert response.status_code == 200
     assert marker in content_of(response), f"{what} of {place} is not shown to {actor_name} on {route}"
+
+
+# Form fields of the platform's POSTs, each given a value of the wrong kind.
+JUNK = {
+    "version": "not-a-number",
+    "decision": "submit",
+    "action": "rename",
+    "percent": "lots",
+    "deadline": "someday",
+    "planned_on": "soon",
+    "reported_on": "yesterday",
+    "inspected_on": "today",
+    "unit": "x",
+    "unit_code": "no-such-code",
+    "into": "x",
+    "statement": "x",
+    "suggestion": "x",
+    "value": "x",
+    "year": "x",
+    "date": "x",
+    "status": "x",
+    "kind": "x",
+    "target": "x",
+    "working_days": "x",
+    "category": "x",
+    "rating": "x",
+    "text": "x",
+    "name": "x",
+    "reason": "x",
+}
+ROUGH = ("authz_root", "yingze_clerk")  # entitled everywhere, and entitled almost nowhere
+
+
+@pytest.mark.parametrize(
+    "entry, actor_name",
+    [
+        pytest.param(entry, actor, id=f"{entry.route} | {actor}")
+        for entry in PAGES
+        if entry.method == "POST"
+        for actor in ROUGH
+    ],
+)
+def test_posts_of_the_wrong_kind_are_refused_not_crashed(
+    world: World, sessions: dict[str, str], db: None, entry: Entry, actor_name: str
+) -> None:
+    """Every form field of the wrong kind: a refusal or a message naming the field, never a 500."""
+    place, variant = entry.cases()[0]
+    url = reverse(entry.route, kwargs=entry.kwargs(world, place, variant))
+    response = client_for(sessions, actor_name).post(url, JUNK)
+    assert response.status_code < 500, f"POST {entry.route} as {actor_name} with junk: {response.status_code}"
+    if not entry.rule(world, world.actor(actor_name), place, variant):
+        assert response.status_code in DENIED, f"POST {entry.route} as {actor_name}: {response.status_code}"
