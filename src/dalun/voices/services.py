@@ -179,6 +179,10 @@ def _suggestion_insert(
             mime=kind.mime,
             size=upload.size or 0,
         )
+    from dalun.voices.tasks import schedule_intake
+
+    schedule_intake(suggestion.pk)
+    # Last: the audit entry locks the head of its chain until commit, so the less follows it the better.
     audit_record(
         actor=None,
         action="suggestion.submit",
@@ -188,9 +192,6 @@ def _suggestion_insert(
             "concerns_unit": [None, concerns_unit.pk if concerns_unit else None],
         },
     )
-    from dalun.voices.tasks import schedule_intake
-
-    schedule_intake(suggestion.pk)
     return suggestion
 
 
