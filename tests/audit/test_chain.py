@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from dalun.audit import chain
 from dalun.audit.models import AppendOnlyError, AuditChain, AuditEntry
 from dalun.audit.selectors import audit_verify
-from dalun.audit.services import audit_record, chain_count
+from dalun.audit.services import audit_one_chain, audit_record, chain_count
 from dalun.org.policy import SYSTEM
 
 from .conftest import fake_unit, objects_on, sql, verify_fails
@@ -205,3 +205,17 @@ def test_verify_streams_in_chunks(chain_entries, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # heads, then the entries (a cursor, fetched in chunks)
         report = audit_verify(chunk_size=2)
     assert report.ok and report.entries >= 5
+
+
+def test_a_block_sends_all_its_entries_to_the_chain_of_its_first(db):
+    (first,) = objects_on("s09", 1)
+    (second,) = objects_on("s10", 1)
+    with audit_one_chain():
+        entries = [
+            audit_record(actor=SYSTEM, action="unit.update", obj=obj) for obj in (first, second, first)
+        ]
+    assert [entry.chain for entry in entries] == ["s09"] * 3
+    assert [entry.seq - entries[0].seq for entry in entries] == [0, 1, 2]
+    after = audit_record(actor=SYSTEM, action="unit.update", obj=second)
+    assert after.chain == "s10"  # outside the block, the object's own chain again
+    assert audit_verify().ok

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import nullcontext
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from dalun.audit.models import AuditChain, AuditEntry
 from dalun.audit.selectors import audit_verify
-from dalun.audit.services import audit_record
+from dalun.audit.services import audit_one_chain, audit_record
 from dalun.org.policy import SYSTEM
 
 from .conftest import objects_on
@@ -93,6 +94,31 @@ def test_a_writer_waits_only_for_writers_on_its_own_chain(transactional_db):
     for thread in threads:
         thread.join(30)
     assert not errors and finished["same"] >= finished["holder"]
+    assert audit_verify().ok
+
+
+@on_postgresql
+@pytest.mark.parametrize("one_chain", [False, True])
+def test_bulk_writers_in_opposite_order_deadlock_unless_each_keeps_to_one_chain(transactional_db, one_chain):
+    (a,) = objects_on("s11", 1)
+    (b,) = objects_on("s12", 1)
+    barrier = threading.Barrier(2, timeout=20)
+    errors: list[BaseException] = []
+
+    def bulk(objects) -> None:
+        with transaction.atomic(), audit_one_chain() if one_chain else nullcontext():
+            audit_record(actor=SYSTEM, action="unit.update", obj=objects[0])
+            barrier.wait()  # each now holds the head of its first object's chain
+            audit_record(actor=SYSTEM, action="unit.update", obj=objects[1])
+
+    threads = [_in_thread(lambda: bulk([a, b]), errors), _in_thread(lambda: bulk([b, a]), errors)]
+    for thread in threads:
+        thread.join(60)
+    if one_chain:
+        assert not errors
+        assert AuditEntry.objects.filter(object_id__in=[str(a.pk), str(b.pk)]).count() == 4
+    else:  # the reason for audit_one_chain(): PostgreSQL aborts one of the two
+        assert len(errors) == 1 and isinstance(errors[0], DatabaseError) and "deadlock" in str(errors[0])
     assert audit_verify().ok
 
 

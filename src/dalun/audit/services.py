@@ -1,5 +1,8 @@
 """The single write path into the audit trail."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +14,29 @@ from dalun.audit.models import AuditChain, AuditEntry
 
 DEFAULT_CHAINS = 16
 
+# Inside ``audit_one_chain()``: the chain the block's entries go to (None until its first entry).
+_pinned: ContextVar[list[str | None] | None] = ContextVar("dalun_audit_pinned", default=None)
+
 
 def chain_count() -> int:
     """How many chains entries are spread over (``DALUN_AUDIT_CHAINS``; changing it later is safe)."""
     return int(getattr(settings, "DALUN_AUDIT_CHAINS", DEFAULT_CHAINS))
+
+
+@contextmanager
+def audit_one_chain() -> Iterator[None]:
+    """Send every entry written in the block to the chain of its first entry.
+
+    A transaction that records many objects (an import, a sweep over overdue items) would otherwise lock
+    the heads of several chains in the order its objects come, and two such transactions running at once
+    could deadlock on PostgreSQL. Wrap the loop of such a service in this block (inside its transaction) so
+    it holds a single head. The entries stay verifiable; only their objects' histories span chains.
+    """
+    token = _pinned.set([None])
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def audit_record(
@@ -36,7 +58,10 @@ def audit_record(
     else:  # the platform itself (policy.SYSTEM) or a member of the public
         label = "system" if getattr(actor, "is_superuser", False) else "anonymous"
     object_type, object_id = obj._meta.label_lower, str(obj.pk)
-    key = chain_for(object_type, object_id, chain_count())
+    pinned = _pinned.get()
+    key = pinned[0] if pinned and pinned[0] else chain_for(object_type, object_id, chain_count())
+    if pinned is not None:
+        pinned[0] = key
     # savepoint=False: inside the caller's transaction this adds no statement; alone it is its own.
     with transaction.atomic(savepoint=False):
         head = AuditChain.objects.select_for_update().filter(key=key).first()
