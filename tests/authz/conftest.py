@@ -19,7 +19,7 @@ def authz_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_media(settings, authz_media: Path) -> None:  # type: ignore[no-untyped-def]
+def _isolated_media(settings, authz_media: Path) -> None:
     """The world's files live for the whole module (the shared fixture would give each test a new folder);
     the formalism scan keeps its near-duplicate index beside them."""
     settings.MEDIA_ROOT = authz_media
@@ -27,7 +27,7 @@ def _isolated_media(settings, authz_media: Path) -> None:  # type: ignore[no-unt
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, authz_media: Path) -> Iterator[World]:  # type: ignore[no-untyped-def]
+def world(django_db_setup, django_db_blocker, authz_media: Path) -> Iterator[World]:
     from django.core.cache import caches
     from django.utils import translation
 
@@ -54,7 +54,7 @@ def world(django_db_setup, django_db_blocker, authz_media: Path) -> Iterator[Wor
 
 
 @pytest.fixture(scope="module")
-def sessions(world: World, django_db_blocker) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def sessions(world: World, django_db_blocker) -> dict[str, str]:
     """A signed-in session per actor, made once: each case only sets the cookie (no login per request)."""
     from django.test import Client
 
@@ -63,5 +63,7 @@ def sessions(world: World, django_db_blocker) -> dict[str, str]:  # type: ignore
         for name, person in world.people.items():
             client = Client()
             client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
-            keys[name] = client.session.session_key
+            key = client.session.session_key
+            assert key is not None
+            keys[name] = key
     return keys

@@ -355,16 +355,16 @@ def _progress(world: World, place: str, variant: str) -> dict[str, Any]:
 
 # --- the table ---------------------------------------------------------------------------------------------
 
-UNIT_PLACES = {"places": PLACES, "kwargs": unit_id}
-LEDGER_PLACES = {"places": PLACES, "kwargs": ledger_kw}
-SUBTREE_UNITS = {"places": SUBTREES, "kwargs": unit_id}
-SUBTREE_LEDGERS = {"places": SUBTREES, "kwargs": ledger_kw}
-MEASURES = {"places": PLACES, "variants": VISIBILITIES, "kwargs": measure_id}
-SUGGESTIONS = {"places": SUGGESTION_PLACES, "kwargs": suggestion_id}
-PUBLISHED = {"places": PLACES, "kwargs": suggestion_id}
-RECEIPTS = {"places": SUGGESTION_PLACES, "kwargs": receipt_code, "holder": True}
-MAPS = {"places": PLACES, "kwargs": map_id}
-CAMPAIGNS = {"places": PLACES, "kwargs": led_campaign_key}
+UNIT_PLACES: dict[str, Any] = {"places": PLACES, "kwargs": unit_id}
+LEDGER_PLACES: dict[str, Any] = {"places": PLACES, "kwargs": ledger_kw}
+SUBTREE_UNITS: dict[str, Any] = {"places": SUBTREES, "kwargs": unit_id}
+SUBTREE_LEDGERS: dict[str, Any] = {"places": SUBTREES, "kwargs": ledger_kw}
+MEASURES: dict[str, Any] = {"places": PLACES, "variants": VISIBILITIES, "kwargs": measure_id}
+SUGGESTIONS: dict[str, Any] = {"places": SUGGESTION_PLACES, "kwargs": suggestion_id}
+PUBLISHED: dict[str, Any] = {"places": PLACES, "kwargs": suggestion_id}
+RECEIPTS: dict[str, Any] = {"places": SUGGESTION_PLACES, "kwargs": receipt_code, "holder": True}
+MAPS: dict[str, Any] = {"places": PLACES, "kwargs": map_id}
+CAMPAIGNS: dict[str, Any] = {"places": PLACES, "kwargs": led_campaign_key}
 
 PAGES: list[Entry] = [
     # the site and accounts

@@ -10,11 +10,10 @@ which rule guards it is in the coverage table (``registry.py``); a route missing
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
-from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import reverse
@@ -47,6 +46,9 @@ from .world import (
     World,
 )
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response  # the test client's answer
+
 DENIED = {403, 404}
 
 
@@ -71,7 +73,7 @@ def client_for(sessions: dict[str, str], actor: str) -> Client:
     return client
 
 
-def send(client: Client, world: World, entry: Entry, place: str, variant: str) -> HttpResponse:
+def send(client: Client, world: World, entry: Entry, place: str, variant: str) -> Response:
     kwargs = entry.kwargs(world, place, variant)
     body = entry.body(world, place, variant) if entry.body else None
     if entry.is_api:
@@ -85,12 +87,12 @@ def send(client: Client, world: World, entry: Entry, place: str, variant: str) -
     return client.post(url, body or {})
 
 
-def content_of(response: HttpResponse) -> str:
+def content_of(response: Response) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
     return raw.decode("utf-8", errors="replace")
 
 
-def to_login(response: HttpResponse) -> bool:
+def to_login(response: Response) -> bool:
     return response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
 
 

@@ -130,7 +130,7 @@ def _problem(writer: Person, ledger: Ledger, campaign: Campaign, visibility: str
     return ledger_services.problem_create(
         actor=writer,
         ledger=ledger,
-        category=campaign.categories.order_by("position").first(),
+        category=campaign.categories.order_by("position")[0],
         manifestation=text,
         source="self",
         visibility=visibility,
