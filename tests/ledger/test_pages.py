@@ -190,3 +190,19 @@ def test_evidence_of_internal_problems_and_key_links_is_not_found_outside(
         assert client.get(f"/evidence/{evidence.pk}/").status_code == 404
         assert client_as("yingze_clerk").get(f"/evidence/{evidence.pk}/").status_code == 404
         assert client_as("xiaodian_clerk").get(f"/evidence/{evidence.pk}/").status_code == 200
+
+
+def test_a_refused_measure_edit_without_deadline_is_explained_not_a_server_error(
+    client_as, ledger, make_problem, make_measure
+):
+    measure = make_measure(make_problem(ledger))
+    deadline = measure.deadline
+    response = client_as("xiaodian_clerk").post(
+        f"/ledger/measures/{measure.pk}/",
+        {"action": "", "indicator": "培训人次", "target": "abc", "owner": "张三", "deadline": ""},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.deadline == deadline and measure.action

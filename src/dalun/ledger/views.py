@@ -6,6 +6,7 @@ field, and nothing is half-written because every service is one transaction.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -141,7 +142,10 @@ def measure_create(request: HttpRequest, problem_id: int) -> HttpResponse:
 def measure_detail(request: HttpRequest, measure_id: int) -> HttpResponse:
     measure = selectors.measure_get(actor=request.user, measure_id=measure_id)
     may_edit = policy.allows(request.user, "ledger.edit", measure.unit)
-    form = MeasureForm(request.POST or None, instance=measure, initial={"version": measure.version})
+    # The form edits a copy: a refused post must not leave its values in the measure the page shows.
+    form = MeasureForm(
+        request.POST or None, instance=copy.copy(measure), initial={"version": measure.version}
+    )
     conflict = None
     if request.method == "POST":
         policy.require(request.user, "ledger.edit", measure.unit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -65,7 +67,8 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
 @login_required
 def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = selectors.unit_editable_or_404(actor=request.user, unit_id=unit_id)
-    form = UnitEditForm(request.POST or None, instance=unit, initial={"version": unit.version})
+    # The form edits a copy: a refused post must not leave its values in the unit the page shows.
+    form = UnitEditForm(request.POST or None, instance=copy.copy(unit), initial={"version": unit.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in EDITABLE_UNIT_FIELDS}
