@@ -82,3 +82,15 @@ def test_supervisor_confirms_copied_work_and_the_unit_sees_the_finding(page, sca
     page.wait_for_selector(f"text={FINDING}")
     assert page.locator(f"text={COPIED_PROBLEM[:20]}").count() >= 1
     shot(page, "4-unit-ledger")
+
+
+def test_supervisor_reads_slogan_and_blame_alerts_with_the_evidence_marked(page, scanned, shot):
+    slogan = Alert.objects.get(rule="slogan_ledger")
+    blame = Alert.objects.filter(rule="blame_problem", unit__code="140121").first()
+    sign_in(page, "taiyuan_supervisor")
+    page.goto(f"{page.base_url}/alerts/{slogan.pk}/")
+    assert page.locator("#texts mark.hl-stock").count() >= 4
+    shot(page, "1-slogans")
+    page.goto(f"{page.base_url}/alerts/{blame.pk}/")
+    assert page.locator("#texts mark.hl-higher_level, #texts mark.hl-objective").count() >= 1
+    shot(page, "2-blame")
