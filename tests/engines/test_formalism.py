@@ -109,6 +109,7 @@ def test_blame_shifting_is_flagged_with_the_outside_cause(text):
         "窗口工作人员服务意识不强，存在“门难进、脸难看”现象。",
         "Our bureau's approval process has too many steps and takes five working days.",
         "小店区满足于完成上级下达的指标，与先进地区对标不够。",
+        "小店区服务市场主体意识不强，涉企检查多、频次高。",
     ],
 )
 def test_own_responsibility_is_not_blame_shifting(text):

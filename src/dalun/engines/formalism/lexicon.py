@@ -356,7 +356,9 @@ OWN_CUES: tuple[re.Pattern[str], ...] = _patterns(
     r"敷衍了事|简单答复|随意增加|自由裁量|同案不同罚|流于形式|没有落实|未严格执行|指导不到位|统筹指导不够|"
     r"引导服务不到位|宣传解读不到位|走访少|下沉一线少|没有先例|没有充分征求|没有建立|不够主动|"
     # Self-criticism of complacency: "满足于完成上级下达的指标" is about the unit, not the level above.
-    r"满足于|安于现状|习惯于",
+    r"满足于|安于现状|习惯于|"
+    # "服务市场主体意识不强": the unit's own awareness of serving, whoever it serves.
+    rf"服务{_CN}{{0,6}}意识(不强|淡薄|不足|不够)",
     r"\b(we|our (bureau|centre|office|station|staff|officials|leadership|team|town|inspections|replies|"
     r"website|enforcement|tender|own))\b[^.;]{0,40}\b(did not|didn't|have not|haven't|had not|failed|fail|"
     r"poor|poorly|"
