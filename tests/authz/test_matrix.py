@@ -89,6 +89,7 @@ def send(client: Client, world: World, entry: Entry, place: str, variant: str) -
 
 def content_of(response: Response) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+    response.close()  # a file's answer holds the file open until closed
     return raw.decode("utf-8", errors="replace")
 
 
