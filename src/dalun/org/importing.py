@@ -127,7 +127,14 @@ def _read_csv(content: bytes, *, encoding: str) -> Iterator[list[str]]:
         raise UnitImportError(
             [RowError(0, "", _("The file contains NUL characters: is it really a CSV file?"))]
         )
-    yield from csv.reader(io.StringIO(text, newline=""))
+    rows_read = 0
+    try:
+        for values in csv.reader(io.StringIO(text, newline="")):
+            rows_read += 1
+            yield values
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit (131,072 characters)
+        message = _("This row cannot be read as CSV: %(reason)s.") % {"reason": error}
+        raise UnitImportError([RowError(rows_read + 1, "", message)]) from error
 
 
 def _read_xlsx(content: bytes) -> Iterator[list[str]]:
