@@ -24,3 +24,18 @@ def test_a_csv_cell_over_the_csv_field_limit_is_refused_naming_its_row():
     (error,) = refused.value.errors
     assert error.row == 3 and error.message.startswith("This row cannot be read as CSV: field larger than")
     assert Unit.objects.count() == before
+
+
+@pytest.mark.parametrize(("column", "maximum"), [("name_en", 300), ("name_pinyin", 400)])
+def test_an_optional_name_longer_than_the_unit_stores_is_refused_naming_its_cell(column, maximum):
+    # Only the Chinese name's length was checked: a longer English or pinyin name reached the database,
+    # where PostgreSQL refused it with DataError (and SQLite stored it).
+    content = f"code,name,parent_code,kind,{column}\nH7-1,甲,140105,district,{'x' * (maximum + 1)}\n".encode()
+    before = Unit.objects.count()
+    with pytest.raises(UnitImportError) as refused:
+        units_import(actor=SYSTEM, parsed=parse_units(iter(list(read_table(content, filename="u.csv")))))
+    assert [(error.row, error.column) for error in refused.value.errors] == [(2, column)]
+    assert refused.value.errors[0].message == f"This cell is longer than {maximum} characters."
+    assert Unit.objects.count() == before
+    ok = f"code,name,parent_code,kind,{column}\nH7-1,甲,140105,district,{'x' * maximum}\n".encode()
+    assert units_import(actor=SYSTEM, parsed=parse_units(iter(list(read_table(ok, filename="u.csv"))))) == 1

@@ -20,6 +20,8 @@ REQUIRED_COLUMNS = ("code", "name", "parent_code", "kind")
 OPTIONAL_COLUMNS = ("name_en", "name_pinyin")
 MAX_NAME_LENGTH = 200
 MAX_CODE_LENGTH = 32
+#: The optional columns' lengths, as the Unit model stores them (PostgreSQL refuses longer values).
+MAX_OPTIONAL_LENGTHS = {"name_en": 300, "name_pinyin": 400}
 
 Progress = Callable[[float], None]
 
@@ -221,6 +223,10 @@ def _row_errors(row: UnitRow, kinds: dict[str, str], first_row_of_code: dict[str
                 row.row, "name", _("The name is longer than %(max)s characters.") % {"max": MAX_NAME_LENGTH}
             )
         )
+    for column, maximum in MAX_OPTIONAL_LENGTHS.items():
+        if len(getattr(row, column)) > maximum:
+            message = _("This cell is longer than %(max)s characters.") % {"max": maximum}
+            errors.append(RowError(row.row, column, message))
     if not row.code:
         errors.append(RowError(row.row, "code", _("The code is missing.")))
     elif len(row.code) > MAX_CODE_LENGTH or any(char.isspace() for char in row.code):
