@@ -3,10 +3,11 @@
 Entry points: the command line (``dalun import-units``: read_table -> parse_units -> units_import) and
 the upload page's job (import_job_create -> run_import_job). Each generated file is a small, good unit
 file with one to three defects (bad encodings, missing columns, wrong kinds, huge fields, NUL bytes,
-duplicated codes, cyclic or unknown parents, a broken workbook ...) and harmless noise (extra columns,
-formula-looking text, quotes and line breaks in cells, typed Excel cells). Every such file must be refused
-with errors naming a row and column (or row 0, the file) and must write nothing; a file without defects
-must import whole, so the generator is known to make files the importer otherwise accepts.
+duplicated codes, cyclic or unknown parents, cells past the csv module's limit, a broken workbook ...)
+and harmless noise (extra columns, formula-looking text, quotes and line breaks in cells, typed Excel
+cells). Every such file must be refused with errors naming a row and column (or row 0, the file) and
+must write nothing; a file without defects must import whole, so the generator is known to make files
+the importer otherwise accepts.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ TABLE_DEFECTS = [
     "code_with_space",
     "long_code",
     "header_only",
+    "long_name_en",
+    "huge_cell",
 ]
 CSV_BYTE_DEFECTS = ["invalid_utf8", "gb18030_as_utf8", "utf16", "nul_byte", "empty_file", "random_bytes"]
 XLSX_BYTE_DEFECTS = [
@@ -153,6 +156,11 @@ def _apply(file: UnitFile, defect: str, draw: st.DrawFn) -> None:
         _set(file, row, "code", "H" * draw(st.integers(33, 5000)))
     elif defect == "header_only":
         file.rows.clear()
+    elif defect == "long_name_en":  # the model stores 300 characters; PostgreSQL refuses more
+        _set(file, row, "name_en", "x" * draw(st.integers(301, 2000)))
+    elif defect == "huge_cell":  # past the csv module's field limit of 131,072 characters
+        column = draw(st.sampled_from(["code", "name", "parent_code", "kind", "name_en"]))
+        _set(file, row, column, "x" * draw(st.integers(131_073, 200_000)))
 
 
 @st.composite
