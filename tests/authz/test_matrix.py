@@ -88,8 +88,9 @@ def send(client: Client, world: World, entry: Entry, place: str, variant: str) -
 
 
 def content_of(response: Response) -> str:
+    # Reading a streamed answer to its end closes it (the test client wraps it); closing it again here would
+    # fire request_finished, whose handler closes the database connection of the module's transaction.
     raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
-    response.close()  # a file's answer holds the file open until closed
     return raw.decode("utf-8", errors="replace")
 
 
