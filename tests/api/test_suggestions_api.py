@@ -184,6 +184,40 @@ def test_a_flood_from_one_network_is_answered_429_with_retry_after(client, campa
     assert other_network.status_code == 201
 
 
+def test_on_redis_the_limit_is_one_pipelined_count_whose_key_expires_with_its_window(
+    client, campaign, settings
+):
+    """Production counts in Redis: every process sees the same count, and no counter outlives its window."""
+    import secrets
+
+    import redis
+    from django.core.cache import caches
+
+    prefix = f"test-ratelimit-{secrets.token_hex(4)}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/13",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.DALUN_API_SUBMIT_LIMIT, settings.DALUN_API_SUBMIT_LIMIT_WINDOW = 2, 60
+    raw = redis.Redis.from_url("redis://127.0.0.1:6379/13")
+    try:
+        assert post(client, {"title": TITLE, "text": TEXT}).status_code == 201
+        assert post(client, {"title": TITLE, "text": TEXT}).status_code == 201
+        flooded = post(client, {"title": TITLE, "text": TEXT})
+        assert_error_shape(flooded, 429, "rate_limited")
+        assert 0 < int(flooded["Retry-After"]) <= 60
+        (counter,) = raw.keys(f"{prefix}:*rl:api.submit:*")
+        assert int(raw.get(counter)) == 3 and 0 < raw.ttl(counter) <= 61
+        assert Suggestion.objects.count() == 2
+    finally:
+        for key in raw.scan_iter(match=f"{prefix}:*"):
+            raw.delete(key)
+        caches["default"].close()
+
+
 def test_public_reads_are_rate_limited_too(client, campaign, settings):
     settings.DALUN_API_READ_LIMIT = 3
     for _ in range(3):
