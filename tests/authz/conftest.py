@@ -67,3 +67,16 @@ def sessions(world: World, django_db_blocker) -> dict[str, str]:
             assert key is not None
             keys[name] = key
     return keys
+
+
+@pytest.fixture(scope="module")
+def tokens(world: World, django_db_blocker) -> dict[str, str]:
+    """An API token per actor, made as a system administrator makes one; name -> secret."""
+    from dalun.apikeys.services import token_create
+    from dalun.org.policy import SYSTEM
+
+    with django_db_blocker.unblock():
+        return {
+            name: token_create(actor=SYSTEM, person=person, name="authorization matrix")[1]
+            for name, person in world.people.items()
+        }

@@ -32,6 +32,7 @@ class ApiOperation:
     path: str  # "/api/units/{unit_id}"
     params: tuple[str, ...]
     secured: bool  # the schema lists a security requirement: the anonymous must get 401
+    bearer: bool  # one of its security schemes is an HTTP bearer token
 
     @property
     def key(self) -> str:
@@ -59,13 +60,17 @@ def api_operations() -> list[ApiOperation]:
     from dalun.api.router import api
 
     schema = api.get_openapi_schema()
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    bearers = {name for name, scheme in schemes.items() if scheme.get("scheme") == "bearer"}
     operations = []
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if method not in HTTP_METHODS:
                 continue
             params = tuple(p["name"] for p in operation.get("parameters", []) if p.get("in") == "path")
-            operations.append(ApiOperation(method.upper(), path, params, bool(operation.get("security"))))
+            security = operation.get("security") or []
+            bearer = any(name in bearers for requirement in security for name in requirement)
+            operations.append(ApiOperation(method.upper(), path, params, bool(security), bearer))
     return operations
 
 

@@ -121,13 +121,10 @@ def secrets_for(world: World, actor: Any, entry: Entry | None = None, case: str 
 _OPERATIONS = {op.key: op for op in api_operations()}
 
 
-@pytest.mark.parametrize("entry, actor_name, place, variant", CASES)
-def test_route_answers_as_the_policy_says(
-    world: World, sessions: dict[str, str], db: None, entry: Entry, actor_name: str, place: str, variant: str
-) -> None:
+def judge(world: World, entry: Entry, actor_name: str, place: str, variant: str, response: Response) -> None:
+    """The answer agrees with the policy, and carries no marker the actor is not entitled to."""
     actor = world.actor(actor_name)
     entitled = entry.rule(world, actor, place, variant)
-    response = send(client_for(sessions, actor_name), world, entry, place, variant)
     status, body = response.status_code, content_of(response)
     story = (
         f"{_case_id(entry, actor_name, place, variant)}: guarded by {entry.rule.label!r}, the policy says "
@@ -148,6 +145,57 @@ def test_route_answers_as_the_policy_says(
     secrets = secrets_for(world, actor, entry, place)
     leaked = [mark for mark, allowed in secrets.items() if not allowed and mark in body]
     assert not leaked, f"{story}, and its answer carries what the actor may not see: {leaked}"
+
+
+@pytest.mark.parametrize("entry, actor_name, place, variant", CASES)
+def test_route_answers_as_the_policy_says(
+    world: World, sessions: dict[str, str], db: None, entry: Entry, actor_name: str, place: str, variant: str
+) -> None:
+    response = send(client_for(sessions, actor_name), world, entry, place, variant)
+    judge(world, entry, actor_name, place, variant, response)
+
+
+SECURED = [entry for entry in ENTRIES if entry.is_api and _OPERATIONS[entry.route].secured]
+BEARER = [entry for entry in SECURED if _OPERATIONS[entry.route].bearer]
+
+
+@pytest.mark.parametrize(
+    "entry, actor_name, place, variant",
+    [
+        pytest.param(entry, actor, place, variant, id=_case_id(entry, actor, place, variant))
+        for entry in BEARER
+        for actor in ACTORS
+        if actor != ANONYMOUS
+        for place, variant in entry.cases()
+    ],
+)
+def test_api_with_a_bearer_token_answers_as_with_a_session(
+    world: World, tokens: dict[str, str], db: None, entry: Entry, actor_name: str, place: str, variant: str
+) -> None:
+    """Tokens are the other way into the staff API: the same person gets the same answers."""
+    client = Client(headers={"Authorization": f"Bearer {tokens[actor_name]}"})
+    judge(world, entry, actor_name, place, variant, send(client, world, entry, place, variant))
+
+
+@pytest.mark.parametrize("entry", [pytest.param(entry, id=entry.route) for entry in BEARER])
+def test_api_refuses_an_unknown_token(world: World, sessions: dict[str, str], db: None, entry: Entry) -> None:
+    """A wrong token is refused at once (401), even beside the session of someone entitled."""
+    client = client_for(sessions, ROOT)
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer not-a-token"
+    place, variant = entry.cases()[0]
+    assert send(client, world, entry, place, variant).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "entry", [pytest.param(entry, id=entry.route) for entry in SECURED if entry not in BEARER]
+)
+def test_api_without_a_token_scheme_refuses_tokens(
+    world: World, tokens: dict[str, str], db: None, entry: Entry
+) -> None:
+    """An operation whose schema offers only the session does not take a token, even the system's."""
+    client = Client(headers={"Authorization": f"Bearer {tokens[ROOT]}"})
+    place, variant = entry.cases()[0]
+    assert send(client, world, entry, place, variant).status_code == 401
 
 
 def test_every_route_is_in_the_matrix() -> None:
