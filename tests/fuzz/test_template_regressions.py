@@ -8,8 +8,9 @@ import pytest
 
 from dalun.campaigns.template import MAX_NESTING, MAX_TEMPLATE_CHARS, TemplateError, load_template
 from dalun.campaigns.template_errors import line_of
+from dalun.org.choices import UnitKind
 
-KINDS = ["province", "city", "county"]
+KINDS = list(UnitKind.values)
 
 
 def refused(text: str) -> TemplateError:
@@ -65,3 +66,54 @@ def test_locating_thousands_of_issues_in_one_mapping_is_linear() -> None:
     assert time.perf_counter() - started < 2
     assert lines == list(range(1, 20_001))
     assert line_of(yaml.compose("a: 1\na: 2\n"), ("a",)) == 2  # the last of duplicated keys, as PyYAML keeps
+
+
+def _reference_with(**changes: object) -> str:
+    import yaml
+
+    from dalun.campaigns.services import shipped_templates
+
+    data = yaml.safe_load(shipped_templates()["big-discussion"].read_text(encoding="utf-8"))
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        target = data
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key_path", "message"),
+    [
+        ({"key": "a" * 65}, "key", "must be at most 64 characters long"),
+        (
+            {"problem_categories__0__key": "k" * 65},
+            "problem_categories[0].key",
+            "must be at most 64 characters long",
+        ),
+        ({"duration_days": 10**9}, "duration_days", "must be at most 3660"),
+        (
+            {"deadlines__suggestion_response_working_days": 10**7},
+            "deadlines.suggestion_response_working_days",
+            "must be at most 250",
+        ),
+    ],
+)
+def test_a_template_the_database_or_the_calendar_cannot_hold_is_refused(changes, key_path, message) -> None:
+    # The loader accepted these; creating the campaign then failed with DataError (keys over the 64
+    # characters a key column holds) or OverflowError (dates past the calendar's end): a 500 on the page.
+    text = _reference_with(**changes)
+    issues = [(issue.key_path, issue.message) for issue in refused(text).errors]
+    assert issues == [(key_path, message)]
+
+
+@pytest.mark.parametrize("escape", ["\\0", "\\x07", "\\ud800"])
+def test_control_characters_and_lone_surrogates_written_as_escapes_are_refused(escape: str) -> None:
+    # The reader refuses a raw NUL, but a double-quoted "\0" makes one: the template loaded, and PostgreSQL
+    # refused the campaign's names ("\u0000 cannot be converted to text"), a 500 on the page.
+    text = _reference_with(name={"zh-hans": "PLACEHOLDER", "en": "Big discussion"})
+    text = text.replace("PLACEHOLDER", f'"大讨论{escape}"'.replace('""', '"'), 1)
+    (issue,) = refused(text).errors
+    assert issue.key_path == "name.zh-hans" and issue.line == 4
+    assert issue.message.startswith(("contains the control character U+", "is not valid Unicode text"))

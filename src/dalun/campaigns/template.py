@@ -10,6 +10,7 @@ The format is documented in docs/campaign-templates.md.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final, TypeGuard
@@ -41,8 +42,11 @@ __all__ = [
     "ALL",
     "CAPABILITIES",
     "FORMAT",
+    "MAX_DURATION_DAYS",
+    "MAX_KEY_LENGTH",
     "MAX_NESTING",
     "MAX_TEMPLATE_CHARS",
+    "MAX_WORKING_DAYS",
     "Breakthrough",
     "CampaignTemplate",
     "ChecklistItem",
@@ -81,6 +85,11 @@ CAPABILITIES: Final[tuple[str, ...]] = (
 #: PyYAML (pure Python here, for line numbers) reads about 100,000 characters a second.
 MAX_TEMPLATE_CHARS: Final = 200_000
 MAX_NESTING: Final = 50
+#: Bounds the database and the calendar impose: keys are stored in 64 characters, a campaign's dates must
+#: stay within the calendar (ten years is far more than any campaign), and a deadline within a year.
+MAX_KEY_LENGTH: Final = 64
+MAX_DURATION_DAYS: Final = 3660
+MAX_WORKING_DAYS: Final = 250
 
 _SLUG: Final = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _KEY: Final = re.compile(r"[a-z][a-z0-9_]*")
@@ -107,11 +116,21 @@ def _check_capability(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Key = Annotated[Text, AfterValidator(_check_key)]
+def _check_text(value: str) -> str:
+    # YAML escapes ("\0", "\ud800") make characters the reader refuses raw; PostgreSQL stores neither.
+    bad = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t"), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character U+{ord(bad):04X}; remove it")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_check_text)]
+_KeyText = StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_KEY_LENGTH)
+Key = Annotated[str, _KeyText, AfterValidator(_check_key)]
+Slug = Annotated[str, _KeyText, AfterValidator(_check_slug)]
 Capability = Annotated[str, AfterValidator(_check_capability)]
 DayOffset = Annotated[int, Field(ge=0)]
-WorkingDays = Annotated[int, Field(gt=0)]
+WorkingDays = Annotated[int, Field(gt=0, le=MAX_WORKING_DAYS)]
 
 
 class _Model(BaseModel):
@@ -214,10 +233,10 @@ class Phase(_Model):
 
 class CampaignTemplate(_Model):
     format: str
-    key: Annotated[Text, AfterValidator(_check_slug)]
+    key: Slug
     name: LocalizedText
     description: LocalizedText
-    duration_days: Annotated[int, Field(gt=0)]
+    duration_days: Annotated[int, Field(gt=0, le=MAX_DURATION_DAYS)]
     deadlines: Deadlines
     requirement_classes: Annotated[list[RequirementClass], Field(min_length=1)]
     problem_categories: Annotated[list[ProblemCategory], Field(min_length=1)]

@@ -189,6 +189,9 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
         "too_short": f"must have at least {ctx.get('min_length')} item(s)",
         "greater_than": f"must be greater than {ctx.get('gt')}",
         "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "string_too_long": f"must be at most {ctx.get('max_length')} characters long",
+        "string_unicode": "is not valid Unicode text (a lone surrogate such as \\ud800)",
         "value_error": str(ctx.get("error")),
     }
     return messages.get(kind) or str(error["msg"])
