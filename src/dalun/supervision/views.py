@@ -355,8 +355,9 @@ def finding_of_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
     """From a ledger problem with source "supervision" to the finding it came from."""
     from dalun.supervision.models import Finding
 
-    finding = Finding.objects.filter(problem_id=problem_id).only("pk").first()
-    if finding is None:
+    finding = Finding.objects.filter(problem_id=problem_id).select_related("unit").first()
+    # Whether another unit's problem came from supervision is not everyone's business: 404 alike.
+    if finding is None or not policy.allows(request.user, "supervision.view", finding.unit):
         raise Http404("no such finding")
     return redirect("supervision-finding", finding.pk)
 
