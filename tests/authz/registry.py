@@ -500,11 +500,11 @@ PAGES: list[Entry] = [
         body=lambda world, place, variant: {"action": "notice", "text": ""},
     ),
     Entry("supervision-finding", "GET", SEES_FINDING, places=PLACES, kwargs=finding_id),
-    # redirects anyone signed in to the finding's page, which checks
+    # redirects to the finding's page those who may see it
     Entry(
         "supervision-problem-finding",
         "GET",
-        SIGNED_IN,
+        SEES_FINDING,
         places=PLACES,
         success=(302,),
         kwargs=lambda world, place, variant: {"problem_id": world.oversight[place].finding.problem_id},
