@@ -181,6 +181,12 @@ def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:
 PATHS = _paths(REFERENCE_DATA)
 
 
+def _value_at(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def _replace(data: Any, path: tuple, value: Any, action: str) -> Any:
     if not path:
         return value
@@ -271,3 +277,63 @@ def test_bombs_and_huge_documents_fail_fast_with_lines(text: str) -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 30, f"the loader took {elapsed:.1f} s"
     assert len(str(error)) < 5_000_000
+
+
+# --- a template the loader accepts must make a campaign ---------------------------------------------------
+
+KEY_LIKE = r"[a-z][a-z0-9_]{0,99}"
+SCALAR_PATHS = [path for path in PATHS if isinstance(_value_at(REFERENCE_DATA, path), (int, str))]
+
+
+@st.composite
+def retyped_scalars(draw: st.DrawFn) -> Any:
+    """The reference data with scalars replaced by others of the same type: huge or zero numbers, keys
+    and texts of any length (mostly still a valid template, unlike random replacements)."""
+    data = REFERENCE_DATA
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(SCALAR_PATHS))
+        current = _value_at(data, path)
+        if isinstance(current, bool):
+            value: Any = draw(st.booleans())
+        elif isinstance(current, int):
+            value = draw(st.integers(0, 10**12) | st.integers(0, 5000))
+        else:
+            value = draw(
+                st.from_regex(r"[a-z][a-z0-9_]{0,99}", fullmatch=True) | st.text(min_size=1, max_size=300)
+            )
+        data = _replace(data, path, value, "replace")
+    return data
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(data=retyped_scalars())
+def test_a_template_the_loader_accepts_makes_a_campaign(data: Any, unit) -> None:
+    import datetime
+
+    from django.db import transaction
+
+    from dalun.campaigns.services import CampaignError, campaign_create
+    from dalun.org.policy import SYSTEM
+
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    answer = load(text)
+    if isinstance(answer, TemplateError):
+        assert_refused_with_lines(text, answer)
+        return
+    with transaction.atomic():
+        try:
+            campaign = campaign_create(
+                actor=SYSTEM,
+                template_text=text,
+                source="fuzz.yaml",
+                starts_on=datetime.date(2026, 1, 1),
+                owner_unit=unit("14"),
+            )
+        except CampaignError:
+            pass  # a refusal the page shows (e.g. the key is taken)
+        else:
+            assert campaign.key == answer.key and campaign.categories.count() == len(
+                answer.problem_categories
+            )
+        transaction.set_rollback(True)
