@@ -96,11 +96,11 @@ def _allows(actor: Any, action: str, unit: Unit) -> bool:
 
 
 def _problem_visible(world: World, actor: Any, place: str, variant: str) -> bool:
-    """A public problem (its measures, its evidence) is everyone's; an internal one the subtree staff's."""
+    """A public problem (its measures, its evidence) is everyone's; anything else the subtree staff's."""
     return variant == "public" or _allows(actor, "unit.view_internal", world.unit(place))
 
 
-VISIBLE_PROBLEM = Rule("public, or unit.view_internal if internal", _problem_visible)
+VISIBLE_PROBLEM = Rule("public, or else unit.view_internal", _problem_visible)
 
 
 def suggestion_of(world: World, place: str) -> Suggestion:
@@ -434,9 +434,9 @@ PAGES: list[Entry] = [
     Entry(
         "evidence-download",
         "GET",
-        VISIBLE_PROBLEM,
+        VISIBLE_PROBLEM,  # a key link's evidence belongs to no problem: the unit's staff only
         places=PLACES,
-        variants=VISIBILITIES,
+        variants=(*VISIBILITIES, "keylink"),
         kwargs=lambda world, place, variant: {"evidence_id": world[place].evidence[variant].pk},
     ),
     Entry("dashboard", "GET", on_unit("dashboard.view"), **SUBTREE_LEDGERS),

@@ -221,6 +221,18 @@ def _place(
     )
     obligation = KeyLinkObligation.objects.filter(unit=unit, campaign=campaign).order_by("pk").first()
     assert obligation is not None, f"the campaign gives {unit} no key link"
+    # Key-link evidence belongs to no problem: it is the unit's internal record.
+    link, today = obligation.key_link, timezone.localdate()
+    assert link.starts_on <= today, f"the key link {link.key} has not started yet"
+    progress = ledger_services.keylink_report(
+        actor=writer,
+        obligation=obligation,
+        status="in_progress",
+        reported_on=min(today, link.ends_on),
+        note="动员部署会已召开",
+        upload=pdf("keylink.pdf", mark),
+    )
+    evidence["keylink"] = progress.evidence.get()
     return Place(
         name=name,
         unit=unit,
