@@ -90,6 +90,21 @@ def test_votes_are_rate_limited_per_network(client, opinion_map, monkeypatch):
     assert codes == [302, 302, 429]
 
 
+def test_votes_are_rate_limited_per_participant_across_networks(client, opinion_map, monkeypatch):
+    monkeypatch.setattr(views, "PARTICIPANT_VOTE_LIMIT", 2)
+    statements = list(Statement.objects.filter(opinion_map=opinion_map)[:3])
+    codes = [
+        client.post(
+            f"/portal/maps/{opinion_map.pk}/vote/",
+            {"statement": s.pk, "value": "1"},
+            REMOTE_ADDR=f"203.0.113.{i}",  # one participant cookie, a new address each time
+        ).status_code
+        for i, s in enumerate(statements)
+    ]
+    assert codes == [302, 302, 429]
+    assert Vote.objects.count() == 2
+
+
 def test_closed_maps_show_no_ballot_and_take_no_votes(client, opinion_map, persona):
     services.opinion_map_update(actor=persona("moderator"), opinion_map=opinion_map, status=MapStatus.CLOSED)
     page = client.get(f"/portal/maps/{opinion_map.pk}/").content.decode()

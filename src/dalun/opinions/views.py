@@ -23,7 +23,9 @@ from dalun.portal.views import PARTICIPANT_COOKIE, participant_id
 from dalun.web.http import HtmxHttpRequest
 from dalun.web.ratelimit import RateLimited, client_network, hit, too_many
 
+# Per hour. A network may hide many people (a campus, a mobile carrier), a participant is one person.
 VOTE_LIMIT, STATEMENT_LIMIT, WINDOW = 2000, 20, 3600
+PARTICIPANT_VOTE_LIMIT, PARTICIPANT_STATEMENT_LIMIT = 600, 5
 
 
 def _participant(request: HttpRequest) -> tuple[str, str | None]:
@@ -77,6 +79,7 @@ def vote(request: HtmxHttpRequest, map_id: int) -> HttpResponse:
     ).first()
     try:
         hit("opinion-vote", network, limit=VOTE_LIMIT, window=WINDOW)
+        hit("opinion-vote-participant", key, limit=PARTICIPANT_VOTE_LIMIT, window=WINDOW)
         if statement is None:
             raise ValidationError({"statement": _("This statement is not open for votes.")})
         services.vote_cast(
@@ -105,6 +108,7 @@ def submit_statement(request: HttpRequest, map_id: int) -> HttpResponse:
         network = client_network(request)
         try:
             hit("opinion-statement", network, limit=STATEMENT_LIMIT, window=WINDOW)
+            hit("opinion-statement-participant", key, limit=PARTICIPANT_STATEMENT_LIMIT, window=WINDOW)
             services.statement_submit(
                 opinion_map=opinion_map,
                 text=form.cleaned_data["text"],
