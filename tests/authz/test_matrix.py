@@ -21,17 +21,9 @@ from django.urls import reverse
 from dalun.org import policy
 from dalun.voices import services as voice_services
 
-from .registry import (
-    ENTRIES,
-    HANDLES_SUGGESTION,
-    NOWHERE,
-    PAGES,
-    PENDING,
-    SUGGESTION_PLACES,
-    Entry,
-    suggestion_of,
-)
+from .registry import ENTRIES, PAGES
 from .routes import api_operations, page_routes
+from .rules import HANDLES_SUGGESTION, NOWHERE, PENDING, SUGGESTION_PLACES, Entry, suggestion_of
 from .world import (
     ACTORS,
     ANONYMOUS,
