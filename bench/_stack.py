@@ -50,5 +50,3 @@ def task_worker(work: Path) -> Iterator[TaskWorker]:
         yield worker
     finally:
         worker.stop()
-
-
