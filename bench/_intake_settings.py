@@ -7,6 +7,8 @@ changes for the benchmark only:
   comes from 127.0.0.1; the limiter itself still runs, against Redis, on every submission;
 - the cache keys carry a prefix of the run's own, so that the run can delete its keys afterwards and never
   meets another run's;
+- ``DALUN_BENCH_AUDIT_CHAINS`` (environment) sets how many audit chains entries spread over, to measure
+  how much submissions wait for one another's chain head (Dalun's default when unset);
 - the URLconf adds the benchmark's reference views (``_intake_bare``) beside Dalun's routes, so that they
   are served by the same workers with the same middleware.
 """
@@ -24,3 +26,6 @@ CACHES = {
 }
 
 ROOT_URLCONF = "_intake_bare"
+
+if os.environ.get("DALUN_BENCH_AUDIT_CHAINS"):
+    DALUN_AUDIT_CHAINS = int(os.environ["DALUN_BENCH_AUDIT_CHAINS"])
