@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from tests.e2e.conftest import browser, page, shot  # noqa: F401  (fixtures)
 
 from dalun.campaigns.services import campaign_create, campaign_deploy, shipped_templates
 from dalun.demo.campaign import demo_campaign_start

@@ -27,29 +27,13 @@ from ..opinions.conftest import STATEMENTS, planted_votes
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path(os.environ.get("DALUN_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(os.environ.get("DALUN_TEST_OUTPUT", Path(__file__).parents[2] / "test-output")) / "e2e"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
-def watched(chromium, live_server, seeded_transactional_db) -> Iterator[tuple[object, list[str]]]:
+def watched(browser, live_server, seeded_transactional_db) -> Iterator[tuple[object, list[str]]]:
     """A page, and every CSP violation or script error Chromium reports on it."""
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
