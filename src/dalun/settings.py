@@ -223,7 +223,7 @@ AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("DALUN_LOGIN_LOCKOUT_SE
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # so Retry-After is the whole cool-off
-AXES_CLIENT_IP_CALLABLE = "dalun.web.throttling.client_address"
+AXES_CLIENT_IP_CALLABLE = "dalun.web.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "dalun.web.throttling.lockout_response"
 
 # Public rate limits (429 with Retry-After) may be tuned per deployment: requests per window in seconds.

@@ -89,3 +89,16 @@ def test_behind_the_proxy_limits_count_per_forwarded_client(client, campaign, se
     _flood(proxy, "/api/suggestions", 2, HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert proxy.get("/api/suggestions", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
     assert proxy.get("/api/suggestions", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_forged_first_forwarded_entry_does_not_escape_the_limit(client, campaign, settings):
+    """The proxy appends the peer it saw; what the client wrote before it must not make a new network."""
+    settings.DALUN_TRUST_X_FORWARDED_FOR = True
+    settings.DALUN_API_READ_LIMIT, settings.DALUN_API_READ_LIMIT_WINDOW = 2, 60
+    proxy = Client(REMOTE_ADDR="127.0.0.1")
+    codes = [
+        proxy.get("/api/suggestions", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}, 198.51.100.7").status_code
+        for i in range(3)
+    ]
+    assert codes == [200, 200, 429]

@@ -21,14 +21,27 @@ class RateLimited(Exception):
         super().__init__(f"rate limited; retry after {retry_after} s")
 
 
-def client_network(request: HttpRequest) -> str:
-    """A hash of the client's address (the proxy's X-Forwarded-For is trusted only when configured)."""
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the peer, or behind our reverse proxy the address the proxy saw.
+
+    The proxy appends the peer it saw to X-Forwarded-For, so the last entry is the one nobody else can
+    forge (docs/deployment.md has the proxy set the header to that address alone).
+    """
     from django.conf import settings
 
-    address = request.META.get("REMOTE_ADDR", "")
+    address = request.META.get("REMOTE_ADDR", "") or ""
     if getattr(settings, "DALUN_TRUST_X_FORWARDED_FOR", False):
-        address = request.META.get("HTTP_X_FORWARDED_FOR", address).split(",")[0].strip()
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            address = forwarded.split(",")[-1].strip()
+    return address
+
+
+def client_network(request: HttpRequest) -> str:
+    """A hash of the client's address, so limits count per client without storing addresses."""
+    from django.conf import settings
+
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_address(request)}".encode()).hexdigest()[:32]
 
 
 def hit(scope: str, key: str, *, limit: int, window: int) -> None:

@@ -34,20 +34,6 @@ class LoginThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, username, password, **kwargs)
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address: the peer, or behind our reverse proxy the address the proxy saw.
-
-    The proxy appends the peer it saw to X-Forwarded-For, so the last entry is the one nobody else can
-    forge (docs/deployment.md has the proxy set the header to that address alone).
-    """
-    address = request.META.get("REMOTE_ADDR", "") or ""
-    if getattr(settings, "DALUN_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            address = forwarded.split(",")[-1].strip()
-    return address
-
-
 def lockout_seconds() -> int:
     """How long a lockout lasts; every refused attempt starts it again (AXES_RESET_COOL_OFF_...)."""
     return int(settings.AXES_COOLOFF_TIME.total_seconds())
