@@ -1,4 +1,4 @@
-"""Serve Dalun: the web server plus, with the database task queue, a task worker beside it."""
+"""Serve Dalun: the web server plus, with the database task queue, a task worker and the intake sweeper."""
 
 import subprocess
 import sys
@@ -16,12 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
 
     def handle(self, *args, **options):
-        worker = None
+        helpers: list[subprocess.Popen[bytes]] = []
         if settings.TASK_BACKEND == "database" and not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "dalun.cli", "db_worker", "--interval", "0.5"])
+            dalun = [sys.executable, "-m", "dalun.cli"]
+            helpers.append(subprocess.Popen([*dalun, "db_worker", "--interval", "0.5"]))
+            # Re-enqueues the intake of suggestions whose task was lost in a crash (see docs/intake.md).
+            helpers.append(
+                subprocess.Popen([*dalun, "sweep_intake", "--every", "60"], stdout=subprocess.DEVNULL)
+            )
         try:
             call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(timeout=10)
