@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
-from dalun.audit.services import audit_record, diff_fields
+from dalun.audit.services import audit_one_chain, audit_record, diff_fields
 from dalun.engines.text import search_key
 from dalun.org import paths, policy
 from dalun.org.choices import Role, UnitKind
@@ -151,7 +151,7 @@ def units_import(*, actor: Any, parsed: ParsedFile, progress: Progress | None = 
     if errors:
         raise UnitImportError(errors)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_one_chain():
             _insert_levels(actor, levels, existing, progress)
     except IntegrityError as clash:  # another import took a code or a path between the check and the insert
         raise UnitImportError(

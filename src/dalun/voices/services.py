@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dalun.audit.services import audit_record
+from dalun.audit.services import audit_one_chain, audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import phase_allows
 from dalun.engines.filetypes import FileRejected, check_upload
@@ -493,6 +493,7 @@ def suggestion_rate(*, suggestion: Suggestion, rating: str, comment: str = "") -
 
 
 @transaction.atomic
+@audit_one_chain()
 def suggestions_escalate(*, today: datetime.date | None = None) -> int:
     """Suggestions not answered by their deadline go to the routed unit's parent as well; returns how many."""
     today = today or timezone.localdate()

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dalun.audit.services import audit_record, diff_fields
+from dalun.audit.services import audit_one_chain, audit_record, diff_fields
 from dalun.workcalendar.models import OfficialDay
 from dalun.workcalendar.selectors import VERSION_KEY, may_edit_calendar
 
@@ -226,6 +226,7 @@ def parse_schedule(text: str, *, year: int) -> tuple[list[ScheduleLine], list[Li
 
 
 @transaction.atomic
+@audit_one_chain()
 def official_days_import(*, actor: Any, year: int, text: str) -> ImportResult:
     """Make the year's entered days exactly the pasted schedule: all lines or none.
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dalun.audit.services import audit_one_chain
 from dalun.campaigns.models import Campaign
 from dalun.ledger import services
 from dalun.ledger.exchange.cells import ImportResult, LedgerImportError
@@ -42,7 +43,7 @@ def ledger_import(
     check = check_ledger_file(unit=unit, campaign=campaign, content=content, filename=filename)
     if check.errors:
         raise LedgerImportError(check.errors)
-    with transaction.atomic():
+    with transaction.atomic(), audit_one_chain():  # one chain head, whatever rows the file holds
         ledger = services.ledger_open(actor=actor, unit=unit, campaign=campaign)
         result = ImportResult(ledger=ledger, unchanged=check.unchanged)
         problems: dict[str, Problem] = {}
