@@ -120,3 +120,16 @@ def test_phase_flags_open_and_close_capabilities_by_date(campaign):
     assert not phase_allows(campaign, "ledger.edit", on=START + datetime.timedelta(days=280))
     assert phase_allows(campaign, "assessment.score", on=START + datetime.timedelta(days=280))
     assert not phase_allows(campaign, "suggestion.create", on=START - datetime.timedelta(days=1))
+
+
+@pytest.mark.parametrize("starts_on", [datetime.date(9999, 12, 1), datetime.date(1, 1, 1)])
+def test_a_start_date_outside_the_calendar_is_refused_not_a_crash(persona, unit, reference_text, starts_on):
+    with pytest.raises(CampaignError, match="between the years"):
+        campaign_create(
+            actor=persona("office"),
+            template_text=reference_text,
+            source="x",
+            starts_on=starts_on,
+            owner_unit=unit("14"),
+            key="far-away",
+        )

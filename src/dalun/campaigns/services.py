@@ -45,6 +45,10 @@ def parse_template(text: str, *, source: str) -> CampaignTemplate:
     return load_template(text, source=source, known_unit_kinds=UnitKind.values)
 
 
+# A campaign starts in a year the working-day calendar and the template windows can hold.
+FIRST_START_YEAR, LAST_START_YEAR = 2000, 2099
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -57,6 +61,11 @@ def campaign_create(
 ) -> Campaign:
     """Create a campaign and its whole vocabulary from a template starting on ``starts_on``."""
     policy.require(actor, "campaign.manage", owner_unit)
+    if not FIRST_START_YEAR <= starts_on.year <= LAST_START_YEAR:  # the calendar's dates must stay valid
+        raise CampaignError(
+            _("The start date must lie between the years %(first)s and %(last)s.")
+            % {"first": FIRST_START_YEAR, "last": LAST_START_YEAR}
+        )
     template = parse_template(template_text, source=source)
     key = key or template.key
     if Campaign.objects.filter(key=key).exists():
