@@ -93,8 +93,9 @@ def to_login(response: Response) -> bool:
 def secrets_for(world: World, actor: Any, entry: Entry | None = None, case: str = "") -> dict[str, bool]:
     """Each planted marker, and whether the actor is entitled to see it in this case's answer.
 
-    A suggestion's receipt code is for its handlers and for the holder of the code (a receipt route asked
-    with that very code); so is the text of a suggestion not yet published.
+    A suggestion's receipt code is for the holder of the code alone (a receipt route asked with that very
+    code): it lets its holder rate the answer, which the unit that answered must not do for the public. The
+    text of a suggestion not yet published is for the holder and for its handlers.
     """
     marks: dict[str, bool] = {}
     for place in PLACES:
@@ -105,8 +106,9 @@ def secrets_for(world: World, actor: Any, entry: Entry | None = None, case: str 
         suggestion = suggestion_of(world, place)
         holds = entry is not None and entry.holder and case == place
         marks[CONTACT_MARK[place]] = voice_services.may_see_contact(actor, suggestion)
-        marks[suggestion.receipt_code] = holds or HANDLES_SUGGESTION(world, actor, place, "")
-    marks[UNPUBLISHED_MARK] = marks[world.pending.receipt_code]
+        marks[suggestion.receipt_code] = holds
+        if place == PENDING:
+            marks[UNPUBLISHED_MARK] = holds or HANDLES_SUGGESTION(world, actor, place, "")
     return marks
 
 
