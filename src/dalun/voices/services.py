@@ -48,6 +48,7 @@ from dalun.voices.models import (
     Support,
     Transfer,
 )
+from dalun.voices.notifications import notify
 from dalun.workcalendar.selectors import deadline_after
 
 TITLE_MAX, TEXT_MAX, CONTACT_MAX = 120, 5000, 200
@@ -71,19 +72,6 @@ def clean_text(value: str, *, field: str, maximum: int, required: bool = True) -
     if len(value) > maximum:
         raise ValidationError({field: _("At most %(max)s characters.") % {"max": maximum}})
     return value
-
-
-def _notify(people: Iterable[Person], text: str, url: str) -> None:
-    """An in-app notice to each person and an e-mail to those with an address, sent after commit."""
-    people = list({person.pk: person for person in people}.values())
-    Notification.objects.bulk_create(
-        Notification(recipient=person, text=text[:300], url=url) for person in people
-    )
-    addresses = [person.email for person in people if person.email]
-    if addresses:
-        transaction.on_commit(
-            lambda: send_mail(text[:150], f"{text}\n{url}", None, addresses, fail_silently=True)
-        )
 
 
 def _staff_of(unit: Unit, roles: Iterable[str]) -> list[Person]:
@@ -228,7 +216,7 @@ def suggestion_intake(*, suggestion_id: int) -> bool:
     if suggestion.moderation == Moderation.PENDING:  # a moderator may have been quicker than the task
         notified = _moderators(suggestion.campaign)
         with translation.override(settings.LANGUAGE_CODE):  # a worker has no request's language
-            _notify(
+            notify(
                 notified,
                 _("New suggestion to moderate: %(title)s") % {"title": suggestion.title},
                 reverse("voices-queue"),
@@ -377,7 +365,7 @@ def _move(
         obj=suggestion,
         changes={"routed_unit": [before, unit.pk], "reason": [None, reason]},
     )
-    _notify(
+    notify(
         _staff_of(unit, [Role.FIRST_RESPONSIBLE, Role.CLERK]),
         _("A suggestion for you to answer by %(due)s: %(title)s")
         % {"due": suggestion.due_on, "title": suggestion.title},
@@ -514,7 +502,7 @@ def suggestions_escalate(*, today: datetime.date | None = None) -> int:
             obj=suggestion,
             changes={"escalated_to": [None, parent.pk]},
         )
-        _notify(
+        notify(
             _staff_of(parent, [Role.FIRST_RESPONSIBLE, Role.CLERK]),
             _("Overdue suggestion of %(unit)s: %(title)s")
             % {"unit": suggestion.routed_unit, "title": suggestion.title},

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from dalun.campaigns.models import Campaign
@@ -19,7 +16,6 @@ from dalun.supervision.models import (
     GroupMember,
     SupervisionGroup,
 )
-from dalun.voices.models import Notification
 
 DEFAULT_FINDING_WORKING_DAYS = 20
 #: Category keys preferred for a finding recorded without one (formalism is a matter of work style).
@@ -29,19 +25,6 @@ UNIT_HEAD_ROLES = (Role.FIRST_RESPONSIBLE, Role.CLERK)
 
 def _person(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _notify(people: Iterable[Person], text: str, url: str) -> None:
-    """An in-app notice to each person and an e-mail to those with an address, sent after commit."""
-    people = list({person.pk: person for person in people}.values())
-    Notification.objects.bulk_create(
-        Notification(recipient=person, text=text[:300], url=url) for person in people
-    )
-    addresses = [person.email for person in people if person.email]
-    if addresses:
-        transaction.on_commit(
-            lambda: send_mail(text[:150], f"{text}\n{url}", None, addresses, fail_silently=True)
-        )
 
 
 def unit_heads(unit: Unit) -> list[Person]:

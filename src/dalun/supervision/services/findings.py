@@ -34,12 +34,12 @@ from dalun.supervision.models import (
 from dalun.supervision.services._shared import (
     DEFAULT_FINDING_WORKING_DAYS,
     PREFERRED_CATEGORY_KEYS,
-    _notify,
     _person,
     _require_member,
     _require_phase,
     unit_heads,
 )
+from dalun.voices.notifications import notify
 from dalun.workcalendar.selectors import deadline_after
 
 
@@ -179,7 +179,7 @@ def finding_record(
             "problem": [None, problem.pk],
         },
     )
-    _notify(
+    notify(
         unit_heads(unit),
         _("New supervision finding to rectify by %(date)s: %(text)s")
         % {"date": deadline.isoformat(), "text": text[:120]},

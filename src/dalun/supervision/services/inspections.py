@@ -27,13 +27,13 @@ from dalun.supervision.models import (
     SupervisionGroup,
 )
 from dalun.supervision.services._shared import (
-    _notify,
     _person,
     _require_member,
     _require_phase,
     covers,
     unit_heads,
 )
+from dalun.voices.notifications import notify
 
 
 @transaction.atomic
@@ -95,7 +95,7 @@ def inspection_plan(
         },
     )
     if kind == InspectionKind.ANNOUNCED:  # a spot check is, by definition, not announced to the unit
-        _notify(
+        notify(
             unit_heads(unit),
             _("Supervision inspection announced for %(date)s: %(group)s")
             % {"date": planned_on.isoformat(), "group": group.name},

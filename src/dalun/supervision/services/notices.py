@@ -21,11 +21,11 @@ from dalun.supervision.models import (
     RectificationNotice,
 )
 from dalun.supervision.services._shared import (
-    _notify,
     _person,
     _require_member,
     unit_heads,
 )
+from dalun.voices.notifications import notify
 
 
 @transaction.atomic
@@ -75,7 +75,7 @@ def notice_issue(
             "deadline": [None, deadline.isoformat()],
         },
     )
-    _notify(
+    notify(
         heads,
         _("Rectification notice from %(group)s: %(count)s findings to rectify by %(date)s")
         % {"group": inspection.group.name, "count": len(findings), "date": deadline.isoformat()},
