@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from django.test import Client
 
 from dalun.demo.personas import DEMO_PASSWORD, ensure_personas
 from dalun.demo.province import load_province
+from dalun.ledger import services as ledger_services
 from dalun.org.models import Person, Unit
 
 SLICE_COUNTIES = ("1401", "1404")
@@ -205,3 +207,50 @@ def shot(request):
         return path
 
     return take
+
+
+# Ledgers: Xiaodian's ledger of the test campaign, and makers of problems and measures in it.
+
+
+@pytest.fixture
+def ledger(campaign, unit, persona):
+    clerk = persona("xiaodian_clerk")
+    return ledger_services.ledger_open(actor=clerk, unit=unit("140105"), campaign=campaign)
+
+
+@pytest.fixture
+def make_problem(campaign, persona):
+    def make(
+        ledger,
+        category_key: str = "reform_awareness",
+        text: str = "审批事项办理时限长，群众反映多次跑腿。",
+        visibility: str = "public",
+    ):
+        return ledger_services.problem_create(
+            actor=persona("xiaodian_clerk"),
+            ledger=ledger,
+            category=campaign.categories.get(key=category_key),
+            manifestation=text,
+            source="self",
+            visibility=visibility,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_measure(persona):
+    def make(problem, **overrides):
+        values = {
+            "action": "推行一窗受理、限时办结",
+            "indicator": "平均办理时限",
+            "baseline": Decimal("15"),
+            "target": Decimal("5"),
+            "target_unit": "个工作日",
+            "owner": "刘芳",
+            "working_days": 20,
+        }
+        values.update(overrides)
+        return ledger_services.measure_create(actor=persona("xiaodian_clerk"), problem=problem, **values)
+
+    return make

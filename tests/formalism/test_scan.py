@@ -4,11 +4,17 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from tests.ledger.conftest import pdf_upload
 
 from dalun.demo import formalism as demo
 from dalun.formalism.choices import AlertStatus
 from dalun.formalism.models import Alert
+from dalun.formalism.services import scan_campaign
+from dalun.ledger import services as ledger_services
 from dalun.ledger.models import Measure, Problem
+from dalun.org.policy import SYSTEM
+from dalun.supervision import services as supervision
 
 
 def alerts_of(code, rule=None):
@@ -144,3 +150,27 @@ def test_thresholds_are_settings(scan, settings):
     settings.DALUN_FORMALISM = {"no_such_key": 1}
     with pytest.raises(ValueError, match="no_such_key"):
         scan()
+
+
+def test_measures_rushed_closed_just_before_an_inspection_fire_with_the_inspection_named(
+    campaign, ledger, make_problem, make_measure, persona, unit
+):
+    clerk, supervisor, office = persona("xiaodian_clerk"), persona("taiyuan_supervisor"), persona("office")
+    for number in range(3):  # fewer than burst_min: no burst on their own
+        measure = make_measure(make_problem(ledger, text=f"第{number + 1}项问题：窗口办件超时。"))
+        ledger_services.evidence_attach(actor=clerk, measure=measure, upload=pdf_upload())
+        ledger_services.measure_request_close(actor=clerk, measure=measure)
+        ledger_services.measure_verify(actor=supervisor, measure=measure, approve=True)
+
+    def burst_alerts():
+        scan_campaign(actor=SYSTEM, campaign=campaign)
+        return Alert.objects.filter(unit=unit("140105"), rule="closing_burst")
+
+    assert not burst_alerts().exists()
+    group = supervision.group_create(actor=office, campaign=campaign, name="督导组", leading_unit=unit("14"))
+    supervision.coverage_add(actor=office, group=group, unit=unit("1401"))
+    inspection_day = timezone.localdate() + datetime.timedelta(days=2)
+    supervision.inspection_plan(actor=office, group=group, unit=unit("140105"), planned_on=inspection_day)
+    alert = burst_alerts().get()
+    assert alert.explanation["in_window"] == 3
+    assert alert.explanation["inspection_on"] == inspection_day.isoformat()

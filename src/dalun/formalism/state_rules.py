@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count
@@ -63,7 +64,8 @@ def _few_problems(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate]:
 
 
 def _measure_closing(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate]:
-    """Closed without evidence; many closed on their deadline day; closures in a burst."""
+    """Closed without evidence; many closed on their deadline day; closures in a burst, above all just
+    before an inspection."""
     rows = (
         Measure.objects.filter(campaign=campaign, status__in=[MeasureStatus.CLOSED, MeasureStatus.CLOSING])
         .annotate(evidence_count=Count("evidence"))
@@ -73,6 +75,7 @@ def _measure_closing(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate
     by_unit: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         by_unit[row[1]].append(row)
+    inspections = _inspection_days(campaign, by_unit)
     found: list[Candidate] = []
     for unit_id, measures in by_unit.items():
         bare = [row for row in measures if row[5] == 0]
@@ -111,28 +114,65 @@ def _measure_closing(campaign: Campaign, conf: dict[str, Any]) -> list[Candidate
                     score=round(len(on_day) / len(closed), 4),
                 )
             )
-        burst = _densest_window(closed, conf["burst_days"])
-        if closed and len(burst) >= conf["burst_min"] and len(burst) / len(closed) >= conf["burst_share"]:
-            found.append(
-                Candidate(
-                    rule=AlertRule.CLOSING_BURST,
-                    unit_id=unit_id,
-                    key=f"unit:{unit_id}",
-                    records=[_measure_record(row) for row in burst],
-                    explanation={
-                        "in_window": len(burst),
-                        "closed": len(closed),
-                        "window_days": conf["burst_days"],
-                        "from": burst[0][4].isoformat(),
-                        "to": burst[-1][4].isoformat(),
-                        "minimum": conf["burst_min"],
-                        "share_threshold": conf["burst_share"],
-                        "measures": [_measure_line(row) for row in burst],
-                    },
-                    score=round(len(burst) / len(closed), 4),
-                )
+        burst, inspection = _burst_before_inspection(closed, inspections.get(unit_id, []), conf)
+        if not burst:
+            burst = _densest_window(closed, conf["burst_days"])
+            if not closed or len(burst) < conf["burst_min"] or len(burst) / len(closed) < conf["burst_share"]:
+                continue
+        explanation = {
+            "in_window": len(burst),
+            "closed": len(closed),
+            "window_days": conf["burst_days"],
+            "from": burst[0][4].isoformat(),
+            "to": burst[-1][4].isoformat(),
+            "minimum": conf["burst_min"],
+            "share_threshold": conf["burst_share"],
+            "measures": [_measure_line(row) for row in burst],
+        }
+        if inspection is not None:
+            explanation["inspection_on"] = inspection.isoformat()
+            explanation["window_days"] = conf["burst_before_inspection_days"]
+            explanation["minimum"] = conf["burst_min_before_inspection"]
+        found.append(
+            Candidate(
+                rule=AlertRule.CLOSING_BURST,
+                unit_id=unit_id,
+                key=f"unit:{unit_id}",
+                records=[_measure_record(row) for row in burst],
+                explanation=explanation,
+                score=round(len(burst) / len(closed), 4),
             )
+        )
     return found
+
+
+def _inspection_days(campaign: Campaign, unit_ids: Iterable[int]) -> dict[int, list[datetime.date]]:
+    """The day of each inspection of these units (recorded, or else planned), by unit."""
+    from dalun.supervision.models import Inspection  # supervision confirms alerts: imported where used
+
+    days: dict[int, list[datetime.date]] = defaultdict(list)
+    rows = Inspection.objects.filter(campaign=campaign, unit_id__in=list(unit_ids)).values_list(
+        "unit_id", "inspected_on", "planned_on"
+    )
+    for unit_id, inspected_on, planned_on in rows:
+        days[unit_id].append(inspected_on or planned_on)
+    return days
+
+
+def _burst_before_inspection(
+    closed: list[tuple[Any, ...]], inspections: list[datetime.date], conf: dict[str, Any]
+) -> tuple[list[tuple[Any, ...]], datetime.date | None]:
+    """The most closures in the days just before one of the unit's inspections, if enough to fire."""
+    best: list[tuple[Any, ...]] = []
+    best_day = None
+    window = datetime.timedelta(days=conf["burst_before_inspection_days"])
+    for day in sorted(inspections):
+        rush = [row for row in closed if day - window <= row[4] <= day]
+        if len(rush) > len(best):
+            best, best_day = rush, day
+    if len(best) < conf["burst_min_before_inspection"]:
+        return [], None
+    return best, best_day
 
 
 def _densest_window(closed: list[tuple[Any, ...]], days: int) -> list[tuple[Any, ...]]:
