@@ -3,8 +3,6 @@ staff elsewhere are told it does not exist and the public is sent to sign in."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -20,30 +18,11 @@ def history(obj) -> str:
 
 
 @pytest.fixture
-def measure(campaign, unit, persona):
-    clerk = persona("xiaodian_clerk")
-    ledger = ledger_services.ledger_open(actor=clerk, unit=unit("140105"), campaign=campaign)
-    problem = ledger_services.problem_create(
-        actor=clerk,
-        ledger=ledger,
-        category=campaign.categories.get(key="reform_awareness"),
-        manifestation="审批事项办理时限长，群众反映多次跑腿。",
-        source="self",
-        visibility="public",
-    )
-    created = ledger_services.measure_create(
-        actor=clerk,
-        problem=problem,
-        action="推行一窗受理、限时办结",
-        indicator="平均办理时限",
-        baseline=Decimal("15"),
-        target=Decimal("5"),
-        target_unit="个工作日",
-        owner="刘芳",
-        working_days=20,
-    )
+def measure(ledger, make_problem, make_measure, persona):
+    """A measure whose owner the clerk changed once, so its history holds a change."""
+    created = make_measure(make_problem(ledger))
     return ledger_services.measure_update(
-        actor=clerk, measure=created, expected_version=created.version, owner="王强"
+        actor=persona("xiaodian_clerk"), measure=created, expected_version=created.version, owner="王强"
     )
 
 

@@ -9,6 +9,7 @@ created for the run and dropped after it; the Redis keys live under a prefix of 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -104,14 +105,11 @@ def _wait_ready(cluster: Cluster, url: str, deadline: float) -> None:
         for process in cluster.processes:
             if process.poll() is not None:
                 raise AssertionError(f"{process.args} exited early:\n" + _all_logs(cluster))
-        try:
-            if (
-                requests.get(url + "/accounts/login/", headers=cluster.headers(), timeout=10).status_code
-                == 200
-            ):
+        # Not listening yet, or still loading the application: ask again shortly.
+        with contextlib.suppress(requests.RequestException):
+            answer = requests.get(url + "/accounts/login/", headers=cluster.headers(), timeout=10)
+            if answer.status_code == 200:
                 return
-        except requests.RequestException:  # not listening yet, or still loading the application
-            pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not answer in time:\n" + _all_logs(cluster))
 
