@@ -6,7 +6,9 @@ each statement, participants see a random subset of the statements, and the engi
 
 from __future__ import annotations
 
+import dataclasses
 import tracemalloc
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -24,6 +26,8 @@ from dalun.engines.opinion_map import (
     vote_matrix,
     with_votes,
 )
+from dalun.engines.opinion_map.engine import _earlier_groups
+from dalun.engines.opinion_map.kmeans import Clustering, plus_plus, silhouette
 from dalun.engines.opinion_map.statements import prop_test, two_prop_test
 
 
@@ -111,6 +115,51 @@ def test_planted_groups_are_recovered() -> None:
     assert sum(result.group_sizes.values()) == int(result.clustered.sum()) == votes.shape[0]
 
 
+def test_a_cold_start_does_not_depend_on_the_order_of_the_participants() -> None:
+    votes, _ = planted(n=500, sizes=(0.4, 0.35, 0.25), seed=3)
+    first = compute_opinion_map(votes)
+    rows = np.repeat(np.arange(votes.shape[0]), np.diff(votes.indptr))
+    order = np.random.default_rng(7).permutation(votes.shape[0])  # row i of the shuffle is order[i]
+    shuffled = vote_matrix(np.argsort(order)[rows], votes.indices, votes.data, shape=votes.shape)
+    again = compute_opinion_map(shuffled)
+    np.testing.assert_array_equal(again.group_of, first.group_of[order])
+    assert again.silhouettes == pytest.approx(dict(first.silhouettes))
+
+
+def test_cold_start_group_ids_go_from_the_largest_group_to_the_smallest() -> None:
+    votes, _ = planted(sizes=(0.15, 0.2, 0.3, 0.35))
+    result = compute_opinion_map(votes)
+    sizes = [result.group_sizes[gid] for gid in sorted(result.group_sizes)]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_k_means_plus_plus_starts_depend_on_the_points_not_their_order() -> None:
+    points = np.random.default_rng(0).normal(size=(300, 2))
+    points[::10] = points[0]  # duplicated positions too
+    _, centers = plus_plus(points, 5, np.random.default_rng(42))
+    _, again = plus_plus(points[::-1].copy(), 5, np.random.default_rng(42))
+    np.testing.assert_array_equal(again, centers)
+    assert np.unique(centers, axis=0).shape[0] == 5
+    # Fewer distinct points than k: each once.
+    _, few = plus_plus(np.repeat([[0.0, 0.0], [1.0, 2.0]], 10, axis=0), 5, np.random.default_rng(0))
+    assert sorted(map(tuple, few.tolist())) == [(0.0, 0.0), (1.0, 2.0)]
+
+
+def test_a_weighted_silhouette_is_that_of_the_points_repeated() -> None:
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(12, 2))
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 0, 1, 2])
+    weights = np.array([1, 3, 2, 1, 1, 4, 2, 1, 5, 1, 2, 1])
+    clustering = Clustering(ids=np.arange(3), centers=np.zeros((3, 2)), labels=labels)
+    repeated = Clustering(ids=np.arange(3), centers=np.zeros((3, 2)), labels=np.repeat(labels, weights))
+    expected = silhouette(np.repeat(points, weights, axis=0), repeated)
+    assert silhouette(points, clustering, weights=weights.astype(float)) == pytest.approx(expected)
+    # A group of one participant scores 0, as in Pol.is.
+    lonely = Clustering(ids=np.arange(2), centers=np.zeros((2, 2)), labels=np.array([0, 0, 1]))
+    single = silhouette(np.array([[0.0, 0], [0, 1], [5, 5]]), lonely, weights=np.array([1.0, 1.0, 1.0]))
+    assert single == pytest.approx(silhouette(np.array([[0.0, 0], [0, 1], [5, 5]]), lonely))
+
+
 def test_exact_gram_and_lanczos_pca_give_the_same_map() -> None:
     votes, _ = planted(n=400, m=80)
     dense = compute_opinion_map(votes, parameters=Parameters(dense_pca_limit=1000))
@@ -150,6 +199,26 @@ def test_warm_start_keeps_group_ids_and_orientation_as_votes_arrive() -> None:
     for i in range(2):
         assert float(before.pca.components[i] @ after.pca.components[i]) > 0.9
     assert clustered_ari(after, truth) > 0.9
+
+
+def test_a_warm_state_saved_with_one_group_id_per_base_cluster_still_starts_the_groups() -> None:
+    """Maps saved before groups were refined on participants hold, per k, the group of each base cluster."""
+    votes, _ = planted(n=800)
+    before = compute_opinion_map(votes)
+    state = before.state
+    one_member = np.array([np.flatnonzero(state.base_of == b)[0] for b in state.base_ids])
+    old_format = {k: labels[one_member] for k, labels in state.group_clusterings.items()}
+    saved = dataclasses.replace(
+        before, state=dataclasses.replace(state, group_clusterings=MappingProxyType(old_format))
+    )
+    members = np.flatnonzero(before.clustered)
+    start = _earlier_groups(saved, 4, members, votes.shape[0])
+    assert start is not None
+    # The same start but for members of base clusters astride a border (the old format cannot tell).
+    assert np.mean(start == state.group_clusterings[4][members]) > 0.95
+    restored = compute_opinion_map(votes, warm_start=saved)
+    assert restored.k == 4
+    assert np.mean(restored.group_of == before.group_of) > 0.99
 
 
 def test_warm_start_needs_rows_and_columns_to_keep_their_meaning() -> None:

@@ -8,8 +8,12 @@ grows), so it is a reference, not ground truth. The floor on the adjusted Rand i
 participants that both Pol.is and we cluster) therefore depends on what the reference is:
 
 * Pol.is's groups are distinct regions of the final map (their silhouette on our projection is at least
-  0.25) and we find as many groups: ARI >= 0.85. Same map, same number of groups: the partitions may
-  differ only on the border between groups.
+  0.25) and we find as many groups: ARI >= 0.8. Same map, same number of groups: the partitions may
+  differ only on the border between groups, and there by more than one would think: Pol.is's groups are
+  unions of base clusters shaped by the history, not a k-means clustering of the final map. Run k-means
+  on our map from Pol.is's own groups until nobody moves (``settled`` below) and the agreement with them
+  drops to 0.965 on austria and 0.826 on vtaiwan: no clustering in which every participant is in the
+  group with the nearest centre can be expected to agree more.
 * Distinct regions, but a different number of groups (where silhouettes of k = 2..5 are close, k is
   what the history made it): ARI >= 0.4. Splitting one of two groups in two, or merging two of three,
   still keeps roughly half of the pairwise agreement; below that the groups would be unrelated.
@@ -38,17 +42,17 @@ from dalun.engines.opinion_map import (
     adjusted_rand_index,
     compute_opinion_map,
     representative_statements_for,
+    vote_matrix,
 )
-from dalun.engines.opinion_map.kmeans import Clustering, silhouette
+from dalun.engines.opinion_map.kmeans import Clustering, kmeans, nearest, silhouette
 
 DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = (
     sorted(p for p in DATA.iterdir() if (p / polis_csv.PARTICIPANTS_VOTES).exists()) if DATA.is_dir() else []
 )
 DISTINCT = 0.25  # silhouette of Pol.is's groups on our map above which they are distinct regions
-SAME_K_FLOOR = 0.85
+SAME_K_FLOOR = 0.8
 OTHER_K_FLOOR = 0.4
-
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,14 @@ def separation(points: np.ndarray, labels: np.ndarray) -> float:
     )
 
 
+def settled(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``labels`` after k-means on ``points`` from their own group means, run until nobody moves."""
+    ids, positions = np.unique(labels, return_inverse=True)
+    centers = np.stack([points[positions == g].mean(axis=0) for g in range(ids.size)])
+    result = kmeans(points, np.arange(ids.size), centers, max_iters=1000, tolerance=0.0)
+    return result.labels
+
+
 @pytest.mark.parametrize("folder", CONVERSATIONS, ids=lambda p: p.name)
 def test_our_groups_agree_with_pol_is_groups(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     c = conversation(folder)
@@ -90,12 +102,15 @@ def test_our_groups_agree_with_pol_is_groups(folder: Path, capsys: pytest.Captur
     polis_k = np.unique(c.polis_groups[c.polis_groups >= 0]).size
     theirs = separation(c.result.projection[both], c.polis_groups[both])
     ours = separation(c.result.projection[both], c.result.group_of[both])
+    points = c.result.projection[both]
+    settled_ari = adjusted_rand_index(c.polis_groups[both], settled(points, c.polis_groups[both]))
     with capsys.disabled():
         print(
             f"\nopinion_map_validation {folder.name}: ari={ari:.3f}"
             f" groups={c.result.k} polis_groups={polis_k}"
             f" clustered={int(c.result.clustered.sum())} polis_clustered={int((c.polis_groups >= 0).sum())}"
             f" both={int(both.sum())} polis_separation={theirs:.3f} our_separation={ours:.3f}"
+            f" polis_settled_ari={settled_ari:.3f}"
         )
     if theirs < DISTINCT:
         assert ours >= DISTINCT, "our own groups must be distinct regions of the map"
@@ -103,6 +118,43 @@ def test_our_groups_agree_with_pol_is_groups(folder: Path, capsys: pytest.Captur
         assert ari >= SAME_K_FLOOR
     else:
         assert ari >= OTHER_K_FLOOR
+
+
+@pytest.mark.parametrize("folder", CONVERSATIONS, ids=lambda p: p.name)
+def test_the_groups_do_not_depend_on_the_order_of_the_participants(folder: Path) -> None:
+    """Pol.is starts k-means from the first points in row order: reshuffling the participants of vtaiwan
+    moved its agreement with Pol.is between 0.20 and 0.95. Our cold start must give every participant
+    the same group, with the same id, whatever the numbering."""
+    c = conversation(folder)
+    rows = np.repeat(np.arange(c.votes.shape[0]), np.diff(c.votes.indptr))
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(c.votes.shape[0])  # row i of the shuffle is order[i]
+        where = np.argsort(order)
+        shuffled = vote_matrix(where[rows], c.votes.indices, c.votes.data, shape=c.votes.shape)
+        again = compute_opinion_map(shuffled, moderated_out=c.moderated_out)
+        np.testing.assert_array_equal(again.group_of, c.result.group_of[order])
+
+
+@pytest.mark.parametrize("folder", CONVERSATIONS, ids=lambda p: p.name)
+def test_the_groups_do_not_depend_on_the_seed(folder: Path) -> None:
+    """The seed draws the k-means++ starts; keeping the best of many must leave nothing to chance, even
+    where the best two-group splits differ by a hair (vtaiwan)."""
+    c = conversation(folder)
+    for seed in (1, 2):
+        again = compute_opinion_map(c.votes, moderated_out=c.moderated_out, seed=seed)
+        np.testing.assert_array_equal(again.group_of, c.result.group_of)
+
+
+@pytest.mark.parametrize("folder", CONVERSATIONS, ids=lambda p: p.name)
+def test_every_participant_is_in_the_group_with_the_nearest_centre(folder: Path) -> None:
+    c = conversation(folder)
+    ids = np.array([group.id for group in c.result.groups])
+    centers = np.array([group.center for group in c.result.groups])
+    clustered = c.result.clustered
+    for group in c.result.groups:
+        np.testing.assert_allclose(group.center, c.result.projection[group.members].mean(axis=0))
+    closest, _, _ = nearest(c.result.projection[clustered], centers)
+    np.testing.assert_array_equal(ids[closest], c.result.group_of[clustered])
 
 
 @pytest.mark.parametrize("folder", CONVERSATIONS, ids=lambda p: p.name)

@@ -15,15 +15,21 @@ Input
 
 Call
     ``compute_opinion_map(votes, moderated_out=..., seed=0, warm_start=None, parameters=Parameters())``.
-    The result depends only on its inputs (the seed fixes the one random start vector, and the result
-    does not depend even on that). Pass the previous update's result as ``warm_start`` so that the
-    components keep their sign, base clusters and groups start where they were and keep their ids, the
-    clustered participants stay clustered, and the number of groups changes only after a new k has won
-    four updates in a row: this is what keeps groups from flickering between updates.
+    The result depends only on its inputs. The seed fixes the random start vector of the PCA (the result
+    does not depend on it) and the k-means++ starting points of a cold start, of which the best of many
+    is kept: on the real conversations of ``docs/opinion-map-validation.md`` every seed tried gives the
+    same groups. The order of the rows does not matter: renumber the participants and each keeps its
+    group and group id. Pass the previous update's result as ``warm_start`` so that the components keep
+    their sign, base clusters and groups start where they were and keep their ids, the clustered
+    participants stay clustered, and the number of groups changes only after a new k has won four
+    updates in a row: this is what keeps groups from flickering between updates.
 
 Output: :class:`OpinionMap`, frozen, with read-only arrays
-    ``projection`` (n x 2), ``clustered`` and ``group_of`` (group id or -1) per participant; ``groups``
-    (:class:`Group`: ``id``, ``members``, ``size``, ``center``, ``representative`` statements, each a
+    ``projection`` (n x 2), ``clustered`` and ``group_of`` (group id or -1) per participant, each
+    clustered participant in the group whose centre is nearest (k-means on the participants runs until
+    nobody moves, within ``Parameters.member_iters`` steps); ``groups`` (:class:`Group`: ``id``, 0 for
+    the largest group on a cold start, ``members``, ``size``, ``center``, the members' mean position,
+    ``representative`` statements, each a
     :class:`RepresentativeStatement` with ``statement``, ``direction`` "agree"/"disagree", counts,
     ``share``, ``share_test``, ``repness``, ``repness_test``); ``group_sizes``; ``consensus``
     (:class:`ConsensusStatement`); ``group_informed_consensus`` (and ``..._disagree``) per statement;

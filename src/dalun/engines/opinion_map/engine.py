@@ -80,19 +80,19 @@ def compute_opinion_map(
     points = projection[members]
 
     # §5.4: base clusters over the clustered participants.
-    base = _base_clusters(points, members, n, previous, parameters)
+    base = _base_clusters(points, members, n, previous, parameters, seed)
     base_sizes = np.bincount(base.labels, minlength=len(base)).astype(np.int64)
 
-    # §5.5: groups of base clusters, k by silhouette, smoothed over updates.
-    clusterings, silhouettes = _group_clusterings(base, base_sizes, previous, parameters)
+    # §5.5: groups of participants, k by silhouette, smoothed over updates.
+    clusterings, silhouettes = _group_clusterings(points, members, n, base, previous, parameters, seed)
     last_k, last_k_count, smoothed_k = _smooth_k(silhouettes, previous, parameters)
     chosen = clusterings.get(smoothed_k) if smoothed_k is not None else None
 
     group_of = np.full(n, -1, dtype=np.int64)
     position_of = np.full(n, -1, dtype=np.int64)  # the group's position in ``chosen.ids``
     if chosen is not None:
-        position_of[members] = chosen.labels[base.labels]
-        group_of[members] = chosen.ids[position_of[members]]
+        position_of[members] = chosen.labels
+        group_of[members] = chosen.ids[chosen.labels]
     n_groups = 0 if chosen is None else len(chosen)
 
     # §5.6, §5.7: statements.
@@ -125,7 +125,9 @@ def compute_opinion_map(
         base_ids=_frozen(base.ids),
         base_centers=_frozen(base.centers),
         base_sizes=_frozen(base_sizes),
-        group_clusterings=MappingProxyType({k: _frozen(c.ids[c.labels]) for k, c in clusterings.items()}),
+        group_clusterings=MappingProxyType(
+            {k: _frozen(_per_participant(c, members, n)) for k, c in clusterings.items()}
+        ),
         last_k=last_k,
         last_k_count=last_k_count,
         smoothed_k=smoothed_k,
@@ -214,9 +216,14 @@ def _in_conv(
 
 
 def _base_clusters(
-    points: Floats, members: Ints, n: int, previous: OpinionMap | None, parameters: Parameters
+    points: Floats, members: Ints, n: int, previous: OpinionMap | None, parameters: Parameters, seed: int
 ) -> km.Clustering:
-    """§5.4: k-means with k = 100 on the clustered participants, warm-started from the last base clusters."""
+    """§5.4: k-means with k = 100 on the clustered participants, warm-started from the last base clusters.
+
+    A cold start takes k-means++ starting points (:func:`~.kmeans.plus_plus`) where Pol.is takes the first
+    100 distinct points in row order: the base clusters, and all that is built on them, then do not
+    depend on how the participants happen to be numbered.
+    """
     if points.shape[0] == 0:
         return km.Clustering(
             ids=np.zeros(0, dtype=np.int64), centers=np.zeros((0, 2)), labels=np.zeros(0, dtype=np.int64)
@@ -225,45 +232,151 @@ def _base_clusters(
         earlier = _pad(previous.state.base_of, (n,), -1)[members]
         ids, centers = km.clean_start(points, earlier.astype(np.int64), parameters.base_k)
     else:
-        ids, centers = km.cold_start(points, parameters.base_k)
+        ids, centers = km.plus_plus(points, parameters.base_k, np.random.default_rng([seed, 0]))
     return km.kmeans(points, ids, centers, max_iters=parameters.base_iters)
 
 
 def _group_clusterings(
-    base: km.Clustering, sizes: Ints, previous: OpinionMap | None, parameters: Parameters
+    points: Floats,
+    members: Ints,
+    n: int,
+    base: km.Clustering,
+    previous: OpinionMap | None,
+    parameters: Parameters,
+    seed: int,
 ) -> tuple[dict[int, km.Clustering], dict[int, float]]:
-    """§5.5: weighted k-means over the base clusters for k = 2..max-k, each scored by silhouette."""
+    """§5.5: for k = 2..max-k a clustering of the participants (``labels`` per clustered participant),
+    each scored by silhouette.
+
+    A warm start runs from the last update's k-group clustering, re-centred on today's positions (as Pol.is
+    does, so that groups keep their ids and do not flicker). A cold start has no history to follow, and
+    there we differ from Pol.is on purpose, so that the groups are a property of the map alone:
+
+    * Pol.is runs one weighted k-means over the base clusters from their first k in row order. We run it
+      from ``group_starts`` k-means++ starts, so no arbitrary start decides.
+    * Pol.is gives every participant the group of its base cluster. We take the ``group_candidates``
+      best base-level runs (lowest weighted inertia) on to the participants themselves, by Lloyd's steps
+      until nobody changes group, add ``member_starts`` k-means++ starts on the participants, and keep
+      the run with the lowest inertia: every participant is then in the group whose centre is nearest
+      (the k-means condition), where a base cluster astride a border would have pulled all its members
+      to one side. The base level finds good candidates at the cost of 100 points; the participants
+      settle them. It matters where groups are not well apart (vtaiwan: the best split of the base
+      clusters moves with the base clusters, the best split of the participants does not), and there
+      the few starts on the participants make the best split found the same for every seed we tried.
+    * Pol.is scores each k by the silhouette of the base clusters, each counted once; we score the
+      participants' silhouette (:func:`_silhouette`), as a sparse outlying base cluster of 3 should not
+      weigh as much as a dense one of 3,000.
+    """
     clusterings: dict[int, km.Clustering] = {}
     silhouettes: dict[int, float] = {}
-    n_base = len(base)
-    if n_base == 0:
+    if len(base) == 0:
         return clusterings, silhouettes
-    max_k = min(parameters.max_k, 2 + n_base // 12)
-    weights = sizes.astype(np.float64)
+    max_k = min(parameters.max_k, 2 + len(base) // 12)
+    weights = np.bincount(base.labels, minlength=len(base)).astype(np.float64)
     for k in range(2, max_k + 1):
-        earlier = _earlier_groups(base.ids, previous, k)
+        earlier = _earlier_groups(previous, k, members, n)
         if earlier is not None:
-            ids, centers = km.clean_start(base.centers, earlier, k, weights=weights)
+            ids, centers = km.clean_start(points, earlier, k)
+            clustering = km.kmeans(points, ids, centers, max_iters=parameters.member_iters, tolerance=0.0)
         else:
-            ids, centers = km.cold_start(base.centers, k)
-        clustering = km.kmeans(base.centers, ids, centers, max_iters=parameters.group_iters, weights=weights)
+            clustering = _cold_groups(points, base, weights, k, parameters, np.random.default_rng([seed, k]))
         clusterings[k] = clustering
-        silhouettes[k] = km.silhouette(base.centers, clustering)
+        silhouettes[k] = _silhouette(points, base, clustering)
     return clusterings, silhouettes
 
 
-def _earlier_groups(base_ids: Ints, previous: OpinionMap | None, k: int) -> Ints | None:
-    """The group id each current base cluster had in the last update's k-clustering (-1 if new)."""
+def _cold_groups(
+    points: Floats,
+    base: km.Clustering,
+    weights: Floats,
+    k: int,
+    parameters: Parameters,
+    rng: np.random.Generator,
+) -> km.Clustering:
+    """The best k-group clustering of ``points`` found from k-means++ starts on the base clusters (see
+    :func:`_group_clusterings`), with ids 0..k-1 from the largest group to the smallest."""
+    runs = []
+    for _ in range(max(1, parameters.group_starts)):
+        ids, centers = km.plus_plus(base.centers, k, rng, weights=weights)
+        run = km.kmeans(base.centers, ids, centers, max_iters=parameters.group_iters, weights=weights)
+        runs.append((km.inertia(base.centers, run, weights=weights), run))
+    runs.sort(key=lambda scored: scored[0])  # stable: equal scores keep the order of the draws
+    best: tuple[float, km.Clustering] | None = None
+    settled: list[float] = []
+    for score, run in runs:
+        if len(settled) >= max(1, parameters.group_candidates):
+            break
+        if settled and np.isclose(score, settled[-1], rtol=1e-9, atol=0.0):
+            continue  # the same clustering reached from another start
+        settled.append(score)
+        refined = km.kmeans(points, run.ids, run.centers, max_iters=parameters.member_iters, tolerance=0.0)
+        value = km.inertia(points, refined)
+        if best is None or value < best[0]:
+            best = (value, refined)
+    for _ in range(parameters.member_starts):
+        ids, centers = km.plus_plus(points, k, rng)
+        refined = km.kmeans(points, ids, centers, max_iters=parameters.member_iters, tolerance=0.0)
+        value = km.inertia(points, refined)
+        if best is None or value < best[0]:
+            best = (value, refined)
+    assert best is not None
+    return _largest_first(best[1])
+
+
+def _largest_first(clustering: km.Clustering) -> km.Clustering:
+    """The same clustering with ids 0..k-1 by decreasing size (then by centre), so that a cold start's ids
+    do not depend on which start won."""
+    sizes = np.bincount(clustering.labels, minlength=len(clustering))
+    order = np.lexsort((clustering.centers[:, 1], clustering.centers[:, 0], -sizes))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return km.Clustering(
+        ids=np.arange(order.size, dtype=np.int64),
+        centers=clustering.centers[order],
+        labels=rank[clustering.labels].astype(np.int64),
+    )
+
+
+def _silhouette(points: Floats, base: km.Clustering, clustering: km.Clustering) -> float:
+    """The participants' mean silhouette, with the participants who share a base cluster and a group
+    placed at their mean position.
+
+    Exact for the base clusters' resolution, and it costs O(pieces²), about 100 pieces, instead of
+    O(participants²): the scale allows nothing finer. A piece of w participants counts w times.
+    """
+    k = len(clustering)
+    key = base.labels * k + clustering.labels
+    keys, piece = np.unique(key, return_inverse=True)
+    piece = piece.ravel()
+    counts = np.bincount(piece).astype(np.float64)
+    centers = np.stack([np.bincount(piece, weights=points[:, d]) for d in range(2)], axis=1) / counts[:, None]
+    pieces = km.Clustering(ids=clustering.ids, centers=clustering.centers, labels=(keys % k).astype(np.int64))
+    return km.silhouette(centers, pieces, weights=counts)
+
+
+def _earlier_groups(previous: OpinionMap | None, k: int, members: Ints, n: int) -> Ints | None:
+    """The group id each clustered participant had in the last update's k-group clustering (-1 if new)."""
     if previous is None or k not in previous.state.group_clusterings:
         return None
-    old_ids = previous.state.base_ids
-    if old_ids.size == 0:
+    state = previous.state
+    old = np.asarray(state.group_clusterings[k], dtype=np.int64)
+    if old.size != previous.n_participants and old.size == state.base_ids.size and old.size:
+        # Saved before groups were refined on participants: one group id per base cluster.
+        order = np.argsort(state.base_ids)
+        where = order[np.clip(np.searchsorted(state.base_ids, state.base_of, sorter=order), 0, old.size - 1)]
+        known = (state.base_of >= 0) & (state.base_ids[where] == state.base_of)
+        old = np.where(known, old[where], -1).astype(np.int64)
+    if old.size != previous.n_participants:
         return None
-    old_groups = previous.state.group_clusterings[k]
-    order = np.argsort(old_ids)
-    where = order[np.clip(np.searchsorted(old_ids, base_ids, sorter=order), 0, old_ids.size - 1)]
-    earlier = np.where(old_ids[where] == base_ids, old_groups[where], -1).astype(np.int64)
+    earlier = _pad(old, (n,), -1)[members]
     return earlier if (earlier >= 0).any() else None
+
+
+def _per_participant(clustering: km.Clustering, members: Ints, n: int) -> Ints:
+    """Group id of every participant in ``clustering`` (-1 for those not clustered)."""
+    ids = np.full(n, -1, dtype=np.int64)
+    ids[members] = clustering.ids[clustering.labels]
+    return ids
 
 
 def _smooth_k(

@@ -19,7 +19,8 @@ Bools = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class Parameters:
-    """Pol.is's settings (``conversation.clj`` ``base-conv-update-graph``), named as in POLIS-METHOD."""
+    """Pol.is's settings (``conversation.clj`` ``base-conv-update-graph``), named as in POLIS-METHOD, and the
+    few of our own that choose among several k-means runs (see ``engine._group_clusterings``)."""
 
     min_votes: int = 7  # a participant is clustered after min(7, n_cmts) votes (§5.2)
     greedy_n: int = 15  # ... or as one of the 15 most active while fewer than 15 qualify
@@ -28,6 +29,13 @@ class Parameters:
     max_k: int = 5  # groups: k = 2..min(max_k, 2 + n_base // 12) (§5.5)
     group_iters: int = 20  # what ``kmeans`` really runs (the ``:group-iters 100`` is never read)
     k_buffer: int = 4  # a new best k is adopted after winning this many updates in a row
+    # Ours, for a cold start (no previous map), per k: k-means++ starts on the base clusters, how many of
+    # their best runs go on to the participants, k-means++ starts on the participants themselves; and the
+    # most steps of a k-means on the participants (see ``engine._group_clusterings``).
+    group_starts: int = 20
+    group_candidates: int = 3
+    member_starts: int = 4
+    member_iters: int = 100
     pick: int = 5  # representative statements per group, consensus statements per direction
     dense_pca_limit: int = 400  # up to this many active statements, exact eigh on the Gram matrix
 
@@ -35,7 +43,7 @@ class Parameters:
 @dataclass(frozen=True, eq=False)
 class Group:
     """One opinion group: its stable ``id``, its ``members`` (participant rows, sorted), the ``center``
-    of its base clusters (weighted by their sizes) and its representative statements."""
+    (the mean position of its members) and its representative statements."""
 
     id: int
     members: Ints = field(repr=False)
@@ -53,8 +61,10 @@ class WarmState:
 
     ``in_conv``: the participants clustered so far (once in, always in). ``base_of``: each participant's
     base-cluster id (-1 if none), ``base_ids``/``base_centers``/``base_sizes`` the base clusters.
-    ``group_clusterings[k]``: the group id of each base cluster (aligned with ``base_ids``) in the
-    k-group clustering. ``last_k``, ``last_k_count``, ``smoothed_k``: ``group-k-smoother``'s memory.
+    ``group_clusterings[k]``: the group id of each participant (-1 if not clustered) in the k-group
+    clustering (maps saved before groups were refined on participants hold one id per base cluster,
+    aligned with ``base_ids``; a warm start reads both). ``last_k``, ``last_k_count``, ``smoothed_k``:
+    ``group-k-smoother``'s memory.
     """
 
     in_conv: Bools = field(repr=False)
@@ -79,7 +89,8 @@ class OpinionMap:
     (``..._disagree``: disagreeing). ``statement_projection``/``statement_extremity``: where agreeing
     with a statement alone would place a participant, and how far that is from the centre.
     ``statement_counts``: agree/disagree/seen over the clustered participants (one row), which the
-    voting priority uses. ``silhouettes``: score of each k tried; ``k``: the number of groups shown.
+    voting priority uses. ``silhouettes``: the participants' mean silhouette for each k tried; ``k``: the
+    number of groups shown.
     """
 
     projection: Floats = field(repr=False)
