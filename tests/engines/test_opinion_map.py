@@ -27,7 +27,7 @@ from dalun.engines.opinion_map import (
     with_votes,
 )
 from dalun.engines.opinion_map.engine import _earlier_groups
-from dalun.engines.opinion_map.kmeans import Clustering, plus_plus, silhouette
+from dalun.engines.opinion_map.kmeans import Clustering, _plain_kmeans, kmeans, plus_plus, silhouette
 from dalun.engines.opinion_map.statements import prop_test, two_prop_test
 
 
@@ -143,6 +143,20 @@ def test_k_means_plus_plus_starts_depend_on_the_points_not_their_order() -> None
     # Fewer distinct points than k: each once.
     _, few = plus_plus(np.repeat([[0.0, 0.0], [1.0, 2.0]], 10, axis=0), 5, np.random.default_rng(0))
     assert sorted(map(tuple, few.tolist())) == [(0.0, 0.0), (1.0, 2.0)]
+
+
+@pytest.mark.parametrize("tolerance", [0.01, 0.0])
+def test_k_means_with_bounds_takes_the_same_steps_as_plain_k_means(tolerance: float) -> None:
+    rng = np.random.default_rng(5)
+    points = np.concatenate([rng.normal(loc, 1.0, size=(1500, 2)) for loc in ((0, 0), (3, 1), (1, 4))])
+    ids, centers = np.arange(3), points[[0, 1, 2]].copy()  # a poor start: many steps
+    for max_iters in (3, 100):
+        bounded = kmeans(points, ids, centers, max_iters=max_iters, tolerance=tolerance)
+        plain = _plain_kmeans(
+            points, ids, centers, max_iters=max_iters, weights=np.ones(len(points)), tolerance=tolerance
+        )
+        np.testing.assert_array_equal(bounded.labels, plain.labels)
+        np.testing.assert_allclose(bounded.centers, plain.centers)
 
 
 def test_a_weighted_silhouette_is_that_of_the_points_repeated() -> None:

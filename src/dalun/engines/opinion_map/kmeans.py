@@ -28,6 +28,7 @@ Ints = npt.NDArray[np.int64]
 SAME_CLUSTERING = 0.01  # ``same-clustering?`` threshold
 _CHUNK = 512
 _SLACK = 1e-9  # rounding allowance on the bounds: a point this close to a tie is measured again
+_PLAIN = 4096  # up to this many point-centre distances per step, plain Lloyd's steps are cheaper
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +117,8 @@ def kmeans(
     stops before ``max_iters``. Comparing a cluster with itself is what that test means to do.
     """
     w = np.ones(points.shape[0]) if weights is None else weights
+    if points.shape[0] * len(ids) <= _PLAIN:
+        return _plain_kmeans(points, ids, centers, max_iters=max_iters, weights=w, tolerance=tolerance)
     labels, upper, lower = nearest(points, centers)
     for _ in range(max(1, max_iters)):
         kept = np.bincount(labels, minlength=len(ids)) > 0
@@ -144,6 +147,30 @@ def kmeans(
             stale = stale[upper[stale] + _SLACK > bound[stale]]
             labels[stale], upper[stale], lower[stale] = nearest(points[stale], centers)
     return Clustering(ids=ids, centers=centers, labels=labels)
+
+
+def _plain_kmeans(
+    points: Floats, ids: Ints, centers: Floats, *, max_iters: int, weights: Floats, tolerance: float
+) -> Clustering:
+    """:func:`kmeans`'s steps measuring every point every time: for a few thousand distances (the groups
+    over 100 base clusters, run dozens of times per update) cheaper than keeping the bounds."""
+    labels = _closest(points, centers)
+    for _ in range(max(1, max_iters)):
+        kept = np.bincount(labels, minlength=len(ids)) > 0
+        sums, mass = _weighted_means(points, labels, weights, len(ids))
+        new_centers = sums[kept] / mass[kept, None]
+        moved = np.hypot(*(new_centers - centers[kept]).T)
+        labels = (np.cumsum(kept) - 1)[labels]
+        ids, centers = ids[kept], new_centers
+        if kept.all() and bool(np.all(moved < tolerance) if tolerance > 0 else not np.any(moved)):
+            break
+        labels = _closest(points, centers)
+    return Clustering(ids=ids, centers=centers, labels=labels)
+
+
+def _closest(points: Floats, centers: Floats) -> Ints:
+    squared = np.square(points[:, 0:1] - centers[:, 0]) + np.square(points[:, 1:2] - centers[:, 1])
+    return np.argmin(squared, axis=1).astype(np.int64)
 
 
 def cold_start(points: Floats, k: int) -> tuple[Ints, Floats]:
