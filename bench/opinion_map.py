@@ -12,9 +12,12 @@ both Pol.is and the tool cluster. Per conversation X: ``ours_s__X``, ``reddwarf_
 (red-dwarf's time over ours), ``ours_peak_mb__X``, ``reddwarf_peak_mb__X``, ``ours_groups__X``,
 ``reddwarf_groups__X``, ``polis_groups__X``, ``ours_ari__X``, ``reddwarf_ari__X``; then
 ``speedup_min`` and ``ari_ours_minus_reddwarf_min`` over all conversations. Pol.is starts k-means from
-the first distinct points in row order, so our result depends on the order of the participants: the
-ARI over 10 seeded shuffles of the rows (``ours_ari_shuffled_min/median/max__X``) shows how much.
-red-dwarf starts from the smallest points in sorted order and does not depend on it.
+the first distinct points in row order, so its result depends on the order of the participants; ours
+must not: the ARI over 10 seeded shuffles of the rows (``ours_ari_shuffled_min/median/max__X``) shows
+whether it does, and the ARI over the seeds 0-9 (``ours_ari_seeds_min/median/max__X``) whether the
+seeded k-means++ starts leave anything to chance. red-dwarf starts from the smallest points in sorted
+order and does not depend on the row order either. ``ours_vs_reddwarf_ari__X``: how far the two
+tools' groups agree with each other (over the participants both cluster).
 
 Part 2, synthetic. 100,000 participants x 2,000 statements with exactly 5,000,000 votes from four planted
 opinion groups (35/30/20/15%, laid out on a square of two opinion axes; a participant agrees with
@@ -142,6 +145,7 @@ def _conversation(folder: Path, use_reddwarf: bool) -> tuple[float | None, float
         runs["reddwarf"] = reddwarf
     seconds = _interleaved_median_times(runs)
     result = ours()
+    result_votes = vote_matrix(rows, cols, latest.vote, shape=shape)
     ours_ari = _ari(reference, result.group_of)
     report(f"ours_s__{name}", f"{seconds['ours']:.4f}", "s")
     report(f"ours_peak_mb__{name}", f"{_peak_mb(ours):.1f}", "MB")
@@ -159,6 +163,13 @@ def _conversation(folder: Path, use_reddwarf: bool) -> tuple[float | None, float
     report(f"ours_ari_shuffled_min__{name}", f"{min(shuffled):.3f}")
     report(f"ours_ari_shuffled_median__{name}", f"{statistics.median(shuffled):.3f}")
     report(f"ours_ari_shuffled_max__{name}", f"{max(shuffled):.3f}")
+    seeded = [
+        _ari(reference, compute_opinion_map(result_votes, moderated_out=moderated, seed=seed).group_of)
+        for seed in range(SHUFFLES)
+    ]
+    report(f"ours_ari_seeds_min__{name}", f"{min(seeded):.3f}")
+    report(f"ours_ari_seeds_median__{name}", f"{statistics.median(seeded):.3f}")
+    report(f"ours_ari_seeds_max__{name}", f"{max(seeded):.3f}")
     if not use_reddwarf:
         return None, None
     theirs = runs["reddwarf"]().participants_df["cluster_id"]  # type: ignore[attr-defined]
@@ -169,6 +180,7 @@ def _conversation(folder: Path, use_reddwarf: bool) -> tuple[float | None, float
     report(f"reddwarf_peak_mb__{name}", f"{_peak_mb(runs['reddwarf']):.1f}", "MB")
     report(f"reddwarf_groups__{name}", np.unique(labels[labels >= 0]).size)
     report(f"reddwarf_ari__{name}", f"{reddwarf_ari:.3f}")
+    report(f"ours_vs_reddwarf_ari__{name}", f"{_ari(labels, result.group_of):.3f}")
     report(f"speedup__{name}", f"{speedup:.1f}", "x")
     return speedup, ours_ari - reddwarf_ari
 
