@@ -82,6 +82,7 @@ def test_ledger_page_links_each_problem_to_its_history_for_staff_only(client_as,
 
 def test_suggestion_history_for_moderators_and_the_routed_unit(client_as, submit, persona, unit):
     suggestion = submit()
+    voice_services.suggestion_intake(suggestion_id=suggestion.pk)  # the task that audits the submission
     moderator = persona("moderator")
     voice_services.suggestion_publish(actor=moderator, suggestion=suggestion)
     voice_services.suggestion_route(actor=moderator, suggestion=suggestion, unit=unit("140105"))

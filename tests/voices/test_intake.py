@@ -128,3 +128,20 @@ def test_the_sweep_command_enqueues_stranded_intake(submit, moderator, django_ca
         call_command("sweep_intake", "--older-than", "0", stdout=out)
     assert out.getvalue().startswith("1 ")
     assert Suggestion.objects.get(pk=suggestion.pk).intake_done_at is not None and notices(moderator) == 1
+
+
+def test_the_task_row_a_submission_writes_is_the_queues_own_and_the_worker_runs_it(submit, moderator, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    suggestion = submit()  # on PostgreSQL written in the suggestion's own statement, else by enqueue()
+    written = DBTaskResult.objects.get()
+    enqueued = DBTaskResult.objects.get(pk=tasks.suggestion_intake.enqueue(suggestion.pk).id)
+    same = ["status", "args_kwargs", "priority", "task_path", "worker_ids", "queue_name", "backend_name"]
+    same += ["run_after", "return_value", "exception_class_path", "traceback", "started_at", "finished_at"]
+    assert {name: getattr(written, name) for name in same} == {name: getattr(enqueued, name) for name in same}
+    arguments = written.args_kwargs  # what the worker calls (the worker itself runs in tests/scaleout)
+    written.task.call(*arguments["args"], **arguments["kwargs"])
+    assert Suggestion.objects.get(pk=suggestion.pk).intake_done_at is not None and notices(moderator) == 1
+    entries = AuditEntry.objects.filter(object_type="voices.suggestion", object_id=str(suggestion.pk))
+    assert [entry.action for entry in entries.order_by("pk")] == ["suggestion.submit", "suggestion.intake"]

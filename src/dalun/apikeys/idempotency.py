@@ -1,8 +1,10 @@
 """Idempotent requests: a client that retries a request with the same ``Idempotency-Key`` gets the first
 answer again, and nothing is created twice.
 
-The key is claimed by inserting an :class:`IdempotentRequest` row in the same transaction as the work it
-guards, in one statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, on PostgreSQL and SQLite alike).
+The key is claimed by inserting an :class:`IdempotentRequest` row, with the answer, in the same
+transaction as the work it guards: in the very statement that writes the work where the write allows it
+(a public submission on PostgreSQL), else first in the transaction, in one statement (``INSERT ... ON
+CONFLICT DO NOTHING RETURNING``, on PostgreSQL and SQLite alike).
 A concurrent twin with the same key and route blocks on the unique index until the first transaction ends:
 if it committed, the twin's insert does nothing and the twin replays the stored answer; if it rolled back
 (the request was refused), the twin's insert goes ahead as if it were first. Refused requests are not
@@ -17,12 +19,12 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,32 +103,70 @@ def _claim(key: str, route: str, request_hash: str) -> int | None:
     return row[0] if row else None
 
 
-def idempotent(
-    *, key: str | None, route: str, payload: Any, produce: Callable[[], tuple[int, dict[str, Any]]]
-) -> Outcome:
-    """Run ``produce`` (which returns the status and body of the answer) at most once per key and route.
+@dataclass(frozen=True)
+class Claim:
+    """A claim on a key, taken by the write it guards (see :func:`idempotent_write`)."""
 
-    Without a key ``produce`` simply runs, in a transaction. Any exception it raises rolls back both its own
-    writes and the claim on the key. A claimed key costs two statements (claim, answer); a retry, one read.
+    key: str
+    route: str
+    request_hash: str
+    status: int
+
+    def row(self, body: dict[str, Any]) -> IdempotentRequest:
+        """The claim with its answer, unsaved, for a write that inserts it in the statement of its rows."""
+        return IdempotentRequest(
+            key=self.key,
+            route=self.route,
+            request_hash=self.request_hash,
+            status=self.status,
+            response_json=body,
+            created_at=timezone.now(),
+        )
+
+    def take(self) -> int | None:
+        """Insert the claim (in the caller's transaction); its id, or None when the key is taken."""
+        return _claim(self.key, self.route, self.request_hash)
+
+    def answer(self, claim_id: int, body: dict[str, Any]) -> None:
+        """Store the answer of a claim taken with :meth:`take`, in the same transaction."""
+        IdempotentRequest.objects.filter(pk=claim_id).update(status=self.status, response_json=body)
+
+
+def idempotent_write(
+    *,
+    key: str | None,
+    route: str,
+    payload: Any,
+    status: int,
+    write: Callable[[Claim | None], dict[str, Any] | None],
+    refusals: tuple[type[Exception], ...] = (ValidationError,),
+) -> Outcome:
+    """Run ``write(claim)`` at most once per key and route, for a write that takes the claim itself (in its
+    own statement, or first in its transaction): it returns the answer's body, or None when the key turned
+    out to be taken, having written nothing; the stored answer is then replayed. Without a key,
+    ``write(None)`` simply runs.
+
+    A retry is answered the stored answer even when it would be refused now (one of ``refusals``: the
+    campaign closed, the client is over its rate limit): it was accepted the first time.
     """
     if key is None:
-        with transaction.atomic():
-            status, body = produce()
-        return Outcome(status, body, replayed=False)
+        return Outcome(status, cast(dict[str, Any], write(None)), replayed=False)
     request_hash = fingerprint(payload)
-    with transaction.atomic():
-        for _attempt in range(3):
-            claim = _claim(key, route, request_hash)
-            if claim is not None:
-                break
-            row = _stored(key, route)  # an expired answer is deleted here, and the key claimed anew
-            if row is not None:
-                return _replay(row, request_hash)
-        else:  # the key vanished and reappeared three times: only a concurrent purge storm could do it
-            raise RuntimeError("Idempotency-Key could not be claimed")
-        status, body = produce()
-        IdempotentRequest.objects.filter(pk=claim).update(status=status, response_json=body)
-        return Outcome(status, body, replayed=False)
+    claim = Claim(key=key, route=route, request_hash=request_hash, status=status)
+    for _attempt in range(3):
+        try:
+            body = write(claim)
+        except refusals:
+            row = _stored(key, route)
+            if row is None:
+                raise
+            return _replay(row, request_hash)
+        if body is not None:
+            return Outcome(status, body, replayed=False)
+        row = _stored(key, route)  # an expired answer is deleted here, and the key claimed anew
+        if row is not None:
+            return _replay(row, request_hash)
+    raise RuntimeError("Idempotency-Key could not be claimed")  # only a concurrent purge storm could do it
 
 
 def idempotent_requests_purge(*, now: datetime.datetime | None = None) -> int:

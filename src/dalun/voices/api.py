@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,19 +33,22 @@ from dalun.apikeys.fields import (
     errors,
     printable,
     rate_limit,
+    rate_limit_refund,
     read_limit,
 )
-from dalun.apikeys.idempotency import clean_key, idempotent
+from dalun.apikeys.idempotency import Claim, clean_key, idempotent_write
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.org import policy
 from dalun.org.models import Unit
 from dalun.voices import selectors, services
 from dalun.voices.choices import Adoption, Handling, Moderation
 from dalun.voices.models import Suggestion
+from dalun.web.ratelimit import RateLimited
 
 router = Router(tags=["suggestions"])
 STAFF = ["staff: suggestions"]
 SUBMIT_ROUTE = "POST /api/suggestions"
+SUBMIT_LIMIT = "DALUN_API_SUBMIT_LIMIT"  # settings name of the submissions allowed per network and window
 RECEIPT_PATTERN = re.compile(r"[A-Za-z0-9-]{1,20}")
 QUERY_MAX = 100
 
@@ -253,7 +257,9 @@ def _campaign(key: str | None) -> Campaign:
     return campaign
 
 
-def _submit(payload: SuggestionIn) -> Suggestion:
+def _submit(
+    payload: SuggestionIn, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
+) -> Suggestion | None:
     campaign = _campaign(payload.campaign)
     category: ProblemCategory | None = None
     if payload.category:
@@ -265,14 +271,25 @@ def _submit(payload: SuggestionIn) -> Suggestion:
         unit = Unit.objects.filter(code=payload.unit_code.strip()).first()
         if unit is None:
             raise ValidationError({"unit_code": _("No unit has this code.")})
-    return services.suggestion_submit(
+    return services.suggestion_submit_claimed(
         campaign=campaign,
         title=payload.title,
         text=payload.text,
         category=category,
         concerns_unit=unit,
         contact=payload.contact or "",
+        claim=claim,
+        answer=answer,
     )
+
+
+def _submitted(suggestion: Suggestion) -> dict[str, Any]:
+    return {
+        "id": suggestion.pk,
+        "receipt_code": suggestion.receipt_code,
+        "moderation": suggestion.moderation,
+        "receipt_url": f"/api/receipts/{suggestion.receipt_code}",
+    }
 
 
 @router.post(
@@ -307,17 +324,22 @@ def submit_suggestion(
         raise HttpError(415, "Send the suggestion as application/json.")
     key = clean_key(idempotency_key)
 
-    def produce() -> tuple[int, dict[str, Any]]:
-        rate_limit(request, "api.submit", setting="DALUN_API_SUBMIT_LIMIT", limit=10, window=3600)
-        suggestion = _submit(payload)
-        return 201, {
-            "id": suggestion.pk,
-            "receipt_code": suggestion.receipt_code,
-            "moderation": suggestion.moderation,
-            "receipt_url": f"/api/receipts/{suggestion.receipt_code}",
-        }
+    def write(claim: Claim | None) -> dict[str, Any] | None:
+        rate_limit(request, "api.submit", setting=SUBMIT_LIMIT, limit=10, window=3600)
+        suggestion = _submit(payload, claim, _submitted)
+        if suggestion is None:  # a retry: not counted
+            rate_limit_refund(request, "api.submit", setting=SUBMIT_LIMIT, window=3600)
+            return None
+        return _submitted(suggestion)
 
-    outcome = idempotent(key=key, route=SUBMIT_ROUTE, payload=payload.model_dump(), produce=produce)
+    outcome = idempotent_write(
+        key=key,
+        route=SUBMIT_ROUTE,
+        payload=payload.model_dump(),
+        status=201,
+        write=write,
+        refusals=(ValidationError, RateLimited),
+    )
     response["Location"] = outcome.body.get("receipt_url", "")
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"

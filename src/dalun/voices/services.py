@@ -14,19 +14,20 @@ from __future__ import annotations
 import datetime
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from dalun.apikeys.idempotency import Claim
 from dalun.audit.services import audit_one_chain, audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import phase_allows
@@ -49,6 +50,7 @@ from dalun.voices.models import (
     Transfer,
 )
 from dalun.voices.notifications import notify
+from dalun.voices.submission_statement import insert_submission
 from dalun.workcalendar.selectors import deadline_after
 
 TITLE_MAX, TEXT_MAX, CONTACT_MAX = 120, 5000, 200
@@ -102,7 +104,37 @@ def suggestion_submit(
 ) -> Suggestion:
     """Anyone may send a suggestion while the campaign's phase allows it; returns it with its receipt code.
 
-    Everything is checked before the transaction opens, so a refusal leaves an enclosing transaction usable.
+    Everything is checked before anything is written, so a refusal leaves an enclosing transaction usable.
+    """
+    suggestion = suggestion_submit_claimed(
+        campaign=campaign,
+        title=title,
+        text=text,
+        category=category,
+        concerns_unit=concerns_unit,
+        contact=contact,
+        attachments=attachments,
+        claim=None,
+    )
+    assert suggestion is not None  # only a claim can find its key taken
+    return suggestion
+
+
+def suggestion_submit_claimed(
+    *,
+    campaign: Campaign,
+    title: str,
+    text: str,
+    category: ProblemCategory | None = None,
+    concerns_unit: Unit | None = None,
+    contact: str = "",
+    attachments: Iterable[UploadedFile] = (),
+    claim: Claim | None,
+    answer: Callable[[Suggestion], dict[str, Any]] | None = None,
+) -> Suggestion | None:
+    """:func:`suggestion_submit` under an idempotency ``claim`` (an API request's key), written with the
+    suggestion, its stored answer being ``answer(suggestion)``; None when the claim's key was taken
+    (nothing is written then: the caller replays the stored answer).
     """
     if not phase_allows(campaign, "suggestion.create"):
         raise ValidationError(_("The campaign is not taking suggestions at the moment."))
@@ -124,31 +156,7 @@ def suggestion_submit(
             )
         except FileRejected as rejected:
             raise ValidationError({"attachments": ledger_services.rejection_message(rejected)}) from None
-    return _suggestion_insert(
-        campaign=campaign,
-        title=title,
-        text=text,
-        category=category,
-        concerns_unit=concerns_unit,
-        contact=contact,
-        files=list(zip(files, kinds, strict=True)),
-    )
-
-
-# No savepoint of its own: the input is valid by now, and a database error rolls the enclosing transaction
-# (the API's claim on the Idempotency-Key included) back anyway; two round trips saved on the hottest write.
-@transaction.atomic(savepoint=False)
-def _suggestion_insert(
-    *,
-    campaign: Campaign,
-    title: str,
-    text: str,
-    category: ProblemCategory | None,
-    concerns_unit: Unit | None,
-    contact: str,
-    files: list[tuple[UploadedFile, Any]],
-) -> Suggestion:
-    suggestion = Suggestion.objects.create(
+    suggestion = Suggestion(
         campaign=campaign,
         title=title,
         text=text,
@@ -158,6 +166,47 @@ def _suggestion_insert(
         contact_encrypted=contact_crypto.encrypt(contact),
         search_text=search_key(title, text),
     )
+    stored_answer = answer or (lambda _suggestion: {})
+    if connection.vendor == "postgresql" and not files:
+        return _insert_in_one_statement(suggestion, claim, stored_answer)
+    return _insert_step_by_step(suggestion, list(zip(files, kinds, strict=True)), claim, stored_answer)
+
+
+def _insert_in_one_statement(
+    suggestion: Suggestion, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
+) -> Suggestion | None:
+    """PostgreSQL: the suggestion, its intake task and the claim in one statement (one round trip, one
+    commit in autocommit); the submission is audited by its intake (see suggestion_intake)."""
+    from dalun.voices.tasks import intake_task_row, schedule_intake
+
+    task = intake_task_row()
+    suggestion_id = insert_submission(
+        suggestion=suggestion, task=task, claim=claim.row(answer(suggestion)) if claim else None
+    )
+    if suggestion_id is None:
+        return None
+    suggestion.pk = suggestion_id
+    suggestion._state.adding, suggestion._state.db = False, connection.alias
+    if task is None:  # the queue is not in the database: enqueue after commit
+        schedule_intake(suggestion_id)
+    return suggestion
+
+
+@transaction.atomic
+def _insert_step_by_step(
+    suggestion: Suggestion,
+    files: list[tuple[UploadedFile, Any]],
+    claim: Claim | None,
+    answer: Callable[[Suggestion], dict[str, Any]],
+) -> Suggestion | None:
+    """Other databases, and submissions with attachments: the same rows, one statement each, in one
+    transaction (the claim first, so a taken key writes nothing)."""
+    from dalun.voices.tasks import schedule_intake
+
+    claim_id = claim.take() if claim else None
+    if claim is not None and claim_id is None:
+        return None
+    suggestion.save(force_insert=True)
     for upload, kind in files:
         upload.seek(0)
         Attachment.objects.create(
@@ -167,19 +216,9 @@ def _suggestion_insert(
             mime=kind.mime,
             size=upload.size or 0,
         )
-    from dalun.voices.tasks import schedule_intake
-
     schedule_intake(suggestion.pk)
-    # Last: the audit entry locks the head of its chain until commit, so the less follows it the better.
-    audit_record(
-        actor=None,
-        action="suggestion.submit",
-        obj=suggestion,
-        changes={
-            "title": [None, title],
-            "concerns_unit": [None, concerns_unit.pk if concerns_unit else None],
-        },
-    )
+    if claim is not None and claim_id is not None:
+        claim.answer(claim_id, answer(suggestion))
     return suggestion
 
 
@@ -212,6 +251,19 @@ def suggestion_intake(*, suggestion_id: int) -> bool:
     suggestion.routing_proposals = proposals[:PROPOSALS]
     suggestion.intake_done_at = timezone.now()
     suggestion.save(update_fields=["routing_proposals", "intake_done_at"])
+    # The submission's own entry: written here, not in the request, to keep the public's write to one
+    # statement (a chained entry locks its chain's head); the row exists only once committed, so no change
+    # to it can precede this entry.
+    audit_record(
+        actor=None,
+        action="suggestion.submit",
+        obj=suggestion,
+        changes={
+            "title": [None, suggestion.title],
+            "concerns_unit": [None, suggestion.concerns_unit_id],
+            "submitted_at": [None, suggestion.submitted_at.isoformat()],
+        },
+    )
     notified: list[Person] = []
     if suggestion.moderation == Moderation.PENDING:  # a moderator may have been quicker than the task
         notified = _moderators(suggestion.campaign)

@@ -12,10 +12,14 @@ their intake again. The intake itself is idempotent, so a task run twice notifie
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+
+if TYPE_CHECKING:
+    from django_tasks_db.models import DBTaskResult
 
 GRACE = datetime.timedelta(seconds=30)  # a pending intake younger than this is left to its own task
 SWEEP_BATCH = 1000
@@ -33,6 +37,30 @@ def _transactional_queue() -> bool:
     """Does enqueueing write to the database we are in, so the task commits with the suggestion?"""
     backend = suggestion_intake.get_backend()
     return type(backend).__module__.startswith("django_tasks_db")
+
+
+def intake_task_row() -> DBTaskResult | None:
+    """The database queue's row for one intake, unsaved, for a submission that writes it in its own
+    statement (voices/submission_statement.py sets the argument, the suggestion's id, to ``args[0]``);
+    None when the queue is not in the database.
+
+    Its fields are the ones django-tasks-db's ``DatabaseBackend.enqueue`` writes (a test compares the two).
+    """
+    if not _transactional_queue():
+        return None
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    backend = cast(DatabaseBackend, suggestion_intake.get_backend())
+    return DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs={"args": [0], "kwargs": {}},
+        priority=suggestion_intake.priority,
+        task_path=suggestion_intake.module_path,
+        queue_name=suggestion_intake.queue_name,
+        run_after=suggestion_intake.run_after,  # type: ignore[misc]  # None: set by django-tasks-db's pre_save
+        backend_name=backend.alias,
+    )
 
 
 def schedule_intake(suggestion_id: int) -> None:

@@ -6,6 +6,7 @@ one participant; the answer is 429 with Retry-After.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 
@@ -48,7 +49,7 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> None:
     """Count one request for ``key`` in ``scope``; raise RateLimited past ``limit`` per ``window`` seconds."""
     now = int(time.time())
     slot = now // window
-    cache_key = f"rl:{scope}:{key}:{slot}"
+    cache_key = _counter(scope, key, slot)
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # One round trip on the process's pooled connection: start the window's counter (with its expiry)
@@ -68,6 +69,19 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> None:
             return
     if count > limit:
         raise RateLimited(retry_after=(slot + 1) * window - now)
+
+
+def refund(scope: str, key: str, *, window: int) -> None:
+    """Take back one request counted by :func:`hit` (a retry that turned out to create nothing).
+
+    Only within the same window: a counter that has expired or moved on has nothing to take back.
+    """
+    with contextlib.suppress(ValueError):  # the counter expired meanwhile
+        caches["default"].decr(_counter(scope, key, int(time.time()) // window))
+
+
+def _counter(scope: str, key: str, slot: int) -> str:
+    return f"rl:{scope}:{key}:{slot}"
 
 
 def too_many(error: RateLimited) -> HttpResponse:
