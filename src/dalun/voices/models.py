@@ -15,7 +15,12 @@ from dalun.voices.choices import Adoption, Handling, Moderation, Rating
 
 
 class Suggestion(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="suggestions")
+    # Every index is written by each public submission, so none is kept twice: the campaign and the routed
+    # unit lead the composite indexes below, and the receipt code is only ever looked up whole (a unique
+    # constraint, without the pattern index Django adds to a unique CharField on PostgreSQL).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="suggestions", db_index=False
+    )
     title = models.CharField(_("title"), max_length=120)
     text = models.TextField(_("suggestion"), max_length=5000)
     category = models.ForeignKey(
@@ -42,6 +47,7 @@ class Suggestion(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="routed_suggestions",
+        db_index=False,
     )
     escalated_to = models.ForeignKey(
         Unit,
@@ -51,7 +57,7 @@ class Suggestion(models.Model):
         on_delete=models.SET_NULL,
         related_name="escalated_suggestions",
     )
-    receipt_code = models.CharField(_("receipt code"), max_length=20, unique=True)
+    receipt_code = models.CharField(_("receipt code"), max_length=20)
     contact_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.PENDING)
     handling = models.CharField(max_length=10, choices=Handling.choices, default=Handling.UNROUTED)
@@ -84,6 +90,7 @@ class Suggestion(models.Model):
                 name="voices_suggestion_intake",
             ),
         ]
+        constraints = [models.UniqueConstraint(fields=["receipt_code"], name="voices_suggestion_receipt")]
 
     def __str__(self) -> str:
         return self.title
