@@ -27,7 +27,14 @@ from dalun.engines.opinion_map import (
     with_votes,
 )
 from dalun.engines.opinion_map.engine import _earlier_groups
-from dalun.engines.opinion_map.kmeans import Clustering, _plain_kmeans, kmeans, plus_plus, silhouette
+from dalun.engines.opinion_map.kmeans import (
+    Clustering,
+    kmeans,
+    kmeans_many,
+    plus_plus,
+    plus_plus_many,
+    silhouette,
+)
 from dalun.engines.opinion_map.statements import prop_test, two_prop_test
 
 
@@ -146,17 +153,22 @@ def test_k_means_plus_plus_starts_depend_on_the_points_not_their_order() -> None
 
 
 @pytest.mark.parametrize("tolerance", [0.01, 0.0])
-def test_k_means_with_bounds_takes_the_same_steps_as_plain_k_means(tolerance: float) -> None:
+def test_k_means_with_bounds_takes_the_same_steps_as_runs_measuring_everything(tolerance: float) -> None:
+    """kmeans() keeps Hamerly's bounds on large problems; kmeans_many() runs small ones together,
+    measuring every distance. Both must take Lloyd's steps, dropping the clusters left empty."""
     rng = np.random.default_rng(5)
     points = np.concatenate([rng.normal(loc, 1.0, size=(1500, 2)) for loc in ((0, 0), (3, 1), (1, 4))])
-    ids, centers = np.arange(3), points[[0, 1, 2]].copy()  # a poor start: many steps
+    starts = plus_plus_many(points, 4, rng, starts=3)
+    starts[1] = points[[0, 1, 2, 3]]  # a poor start: many steps
+    starts[2, 3] = [50.0, 50.0]  # a centre that nobody is nearest: dropped at once
     for max_iters in (3, 100):
-        bounded = kmeans(points, ids, centers, max_iters=max_iters, tolerance=tolerance)
-        plain = _plain_kmeans(
-            points, ids, centers, max_iters=max_iters, weights=np.ones(len(points)), tolerance=tolerance
-        )
-        np.testing.assert_array_equal(bounded.labels, plain.labels)
-        np.testing.assert_allclose(bounded.centers, plain.centers)
+        together = kmeans_many(points, starts, max_iters=max_iters, tolerance=tolerance)
+        for start, run in zip(starts, together, strict=True):
+            bounded = kmeans(points, np.arange(4), start, max_iters=max_iters, tolerance=tolerance)
+            np.testing.assert_array_equal(bounded.ids, run.ids)
+            np.testing.assert_array_equal(bounded.labels, run.labels)
+            np.testing.assert_allclose(bounded.centers, run.centers)
+    assert len(together[2]) == 3
 
 
 def test_a_weighted_silhouette_is_that_of_the_points_repeated() -> None:

@@ -293,34 +293,31 @@ def _cold_groups(
     parameters: Parameters,
     rng: np.random.Generator,
 ) -> km.Clustering:
-    """The best k-group clustering of ``points`` found from k-means++ starts on the base clusters (see
-    :func:`_group_clusterings`), with ids 0..k-1 from the largest group to the smallest."""
-    runs = []
-    for _ in range(max(1, parameters.group_starts)):
-        ids, centers = km.plus_plus(base.centers, k, rng, weights=weights)
-        run = km.kmeans(base.centers, ids, centers, max_iters=parameters.group_iters, weights=weights)
-        runs.append((km.inertia(base.centers, run, weights=weights), run))
-    runs.sort(key=lambda scored: scored[0])  # stable: equal scores keep the order of the draws
-    best: tuple[float, km.Clustering] | None = None
+    """The best k-group clustering of ``points`` found from k-means++ starts on the base clusters and on
+    the participants (see :func:`_group_clusterings`), with ids 0..k-1 from the largest group down."""
+    starts = km.plus_plus_many(base.centers, k, rng, weights=weights, starts=max(1, parameters.group_starts))
+    runs = km.kmeans_many(base.centers, starts, max_iters=parameters.group_iters, weights=weights)
+    scores = [km.inertia(base.centers, run, weights=weights) for run in runs]
+    candidates: list[Floats] = []
     settled: list[float] = []
-    for score, run in runs:
-        if len(settled) >= max(1, parameters.group_candidates):
+    for position in np.argsort(scores, kind="stable"):  # equal scores keep the order of the draws
+        if len(candidates) >= max(1, parameters.group_candidates):
             break
-        if settled and np.isclose(score, settled[-1], rtol=1e-9, atol=0.0):
+        if settled and np.isclose(scores[position], settled[-1], rtol=1e-9, atol=0.0):
             continue  # the same clustering reached from another start
-        settled.append(score)
-        refined = km.kmeans(points, run.ids, run.centers, max_iters=parameters.member_iters, tolerance=0.0)
-        value = km.inertia(points, refined)
-        if best is None or value < best[0]:
-            best = (value, refined)
-    for _ in range(parameters.member_starts):
-        ids, centers = km.plus_plus(points, k, rng)
-        refined = km.kmeans(points, ids, centers, max_iters=parameters.member_iters, tolerance=0.0)
-        value = km.inertia(points, refined)
-        if best is None or value < best[0]:
-            best = (value, refined)
-    assert best is not None
-    return _largest_first(best[1])
+        settled.append(scores[position])
+        candidates.append(_padded_centers(runs[position], k))
+    candidates.extend(km.plus_plus_many(points, k, rng, starts=parameters.member_starts))
+    refined = km.kmeans_many(points, np.stack(candidates), max_iters=parameters.member_iters, tolerance=0.0)
+    values = [km.inertia(points, run) for run in refined]
+    return _largest_first(refined[int(np.argmin(values))])  # the first of equal ones
+
+
+def _padded_centers(clustering: km.Clustering, k: int) -> Floats:
+    """A clustering's centres as a start for :func:`~.kmeans.kmeans_many` (NaN rows for dropped ones)."""
+    centers = np.full((k, 2), np.nan)
+    centers[: len(clustering)] = clustering.centers
+    return centers
 
 
 def _largest_first(clustering: km.Clustering) -> km.Clustering:

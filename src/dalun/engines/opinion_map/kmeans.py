@@ -28,7 +28,8 @@ Ints = npt.NDArray[np.int64]
 SAME_CLUSTERING = 0.01  # ``same-clustering?`` threshold
 _CHUNK = 512
 _SLACK = 1e-9  # rounding allowance on the bounds: a point this close to a tie is measured again
-_PLAIN = 4096  # up to this many point-centre distances per step, plain Lloyd's steps are cheaper
+_PLAIN = 4096  # up to this many point-centre distances per step, one run measures them all
+_TOGETHER = 2**18  # ... and several runs at once up to this many
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +110,8 @@ def kmeans(
     distance to its centre (plus that centre's moves) stays below its distance to the second nearest
     centre (minus the largest other moves) or below half the distance from its centre to the next
     centre, so only the other points are measured again. The result is the same as measuring every
-    point every time; a converging run touches few points per step.
+    point every time; a converging run touches few points per step. Small problems, where keeping the
+    bounds costs more than it saves, measure every point (:func:`kmeans_many`).
 
     Convergence is judged per cluster (each centre against its own previous position). Pol.is's
     ``same-clustering?`` sorts both lists of centres and compares them in that order, so two centres
@@ -118,7 +120,8 @@ def kmeans(
     """
     w = np.ones(points.shape[0]) if weights is None else weights
     if points.shape[0] * len(ids) <= _PLAIN:
-        return _plain_kmeans(points, ids, centers, max_iters=max_iters, weights=w, tolerance=tolerance)
+        (run,) = _lloyd_together(points, centers[None], max_iters=max_iters, weights=w, tolerance=tolerance)
+        return Clustering(ids=ids[run.ids], centers=run.centers, labels=run.labels)
     labels, upper, lower = nearest(points, centers)
     for _ in range(max(1, max_iters)):
         kept = np.bincount(labels, minlength=len(ids)) > 0
@@ -149,28 +152,83 @@ def kmeans(
     return Clustering(ids=ids, centers=centers, labels=labels)
 
 
-def _plain_kmeans(
-    points: Floats, ids: Ints, centers: Floats, *, max_iters: int, weights: Floats, tolerance: float
-) -> Clustering:
-    """:func:`kmeans`'s steps measuring every point every time: for a few thousand distances (the groups
-    over 100 base clusters, run dozens of times per update) cheaper than keeping the bounds."""
+def kmeans_many(
+    points: Floats,
+    centers: Floats,
+    *,
+    max_iters: int,
+    weights: Floats | None = None,
+    tolerance: float = SAME_CLUSTERING,
+) -> list[Clustering]:
+    """:func:`kmeans` from each of several starts: ``centers`` is starts x k x 2, a NaN row standing for
+    no centre (see :func:`plus_plus_many`); ids are the positions 0..k-1 of the centres that survive.
+
+    Small problems (the groups over 100 base clusters, dozens of starts per update) run all the starts
+    together with every distance measured at every step: one vectorised step for all of them costs
+    about what a step of one costs. Larger ones run :func:`kmeans` once per start.
+    """
+    starts, k = centers.shape[0], centers.shape[1]
+    w = np.ones(points.shape[0]) if weights is None else weights
+    if starts * points.shape[0] * k > _TOGETHER:
+        runs = []
+        for start in centers:
+            alive = np.flatnonzero(~np.isnan(start[:, 0]))
+            run = kmeans(points, alive, start[alive], max_iters=max_iters, weights=w, tolerance=tolerance)
+            runs.append(run)
+        return runs
+    return _lloyd_together(points, centers, max_iters=max_iters, weights=w, tolerance=tolerance)
+
+
+def _lloyd_together(
+    points: Floats, centers: Floats, *, max_iters: int, weights: Floats, tolerance: float
+) -> list[Clustering]:
+    """:func:`kmeans`'s steps for several starts at once, measuring every point every time.
+
+    A centre that is no more (NaN in ``centers``, or left without members) sits at infinity, where no
+    point is nearest to it; a run stops when it dropped no centre and none moved by ``tolerance``.
+    """
+    starts, k, n = centers.shape[0], centers.shape[1], points.shape[0]
+    centers = np.where(np.isnan(centers), np.inf, centers)
+    tiled = np.tile(np.stack([weights, weights * points[:, 0], weights * points[:, 1]]), (1, starts))
     labels = _closest(points, centers)
+    running = np.arange(starts)
     for _ in range(max(1, max_iters)):
-        kept = np.bincount(labels, minlength=len(ids)) > 0
-        sums, mass = _weighted_means(points, labels, weights, len(ids))
-        new_centers = sums[kept] / mass[kept, None]
-        moved = np.hypot(*(new_centers - centers[kept]).T)
-        labels = (np.cumsum(kept) - 1)[labels]
-        ids, centers = ids[kept], new_centers
-        if kept.all() and bool(np.all(moved < tolerance) if tolerance > 0 else not np.any(moved)):
+        r = running.size
+        flat = (labels[running] + (np.arange(r) * k)[:, None]).ravel()
+        empty = (np.bincount(flat, minlength=r * k) == 0).reshape(r, k)
+        mass, x, y = (np.bincount(flat, weights=tiled[i, : r * n], minlength=r * k) for i in range(3))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new_centers = np.stack([x / mass, y / mass], axis=-1).reshape(r, k, 2)
+        new_centers[empty] = np.inf
+        old = centers[running]
+        with np.errstate(invalid="ignore"):
+            moved = np.hypot(new_centers[..., 0] - old[..., 0], new_centers[..., 1] - old[..., 1])
+        dropped = np.any(empty & np.isfinite(old[..., 0]), axis=1)
+        still = np.any(moved >= tolerance, axis=1) if tolerance > 0 else np.any(moved > 0, axis=1)
+        centers[running] = new_centers
+        running = running[dropped | still]
+        if running.size == 0:
             break
-        labels = _closest(points, centers)
-    return Clustering(ids=ids, centers=centers, labels=labels)
+        labels[running] = _closest(points, centers[running])
+    runs = []
+    for start in range(starts):
+        alive = np.isfinite(centers[start, :, 0])
+        runs.append(
+            Clustering(
+                ids=np.flatnonzero(alive).astype(np.int64),
+                centers=centers[start, alive],
+                labels=(np.cumsum(alive) - 1)[labels[start]].astype(np.int64),
+            )
+        )
+    return runs
 
 
 def _closest(points: Floats, centers: Floats) -> Ints:
-    squared = np.square(points[:, 0:1] - centers[:, 0]) + np.square(points[:, 1:2] - centers[:, 1])
-    return np.argmin(squared, axis=1).astype(np.int64)
+    """Position of the nearest centre (the first on a tie; never one at infinity) of every point, for
+    every start: ``centers`` is starts x k x 2, the result starts x n."""
+    squared = np.square(points[None, :, 0:1] - centers[:, None, :, 0])
+    squared += np.square(points[None, :, 1:2] - centers[:, None, :, 1])
+    return np.argmin(squared, axis=2).astype(np.int64)
 
 
 def cold_start(points: Floats, k: int) -> tuple[Ints, Floats]:
@@ -195,28 +253,50 @@ def plus_plus(
     result depends on the points and the generator, never on the order of the rows. Fewer than ``k``
     come back when there are fewer distinct points.
     """
+    (start,) = plus_plus_many(points, k, rng, weights=weights, starts=1)
+    centers = start[~np.isnan(start[:, 0])]
+    return np.arange(centers.shape[0], dtype=np.int64), centers
+
+
+def plus_plus_many(
+    points: Floats, k: int, rng: np.random.Generator, *, weights: Floats | None = None, starts: int
+) -> Floats:
+    """``starts`` independent draws of :func:`plus_plus`, drawn together: starts x k x 2, with NaN rows
+    where there were fewer than ``k`` distinct points (:func:`kmeans_many` reads them as no centre)."""
     n = points.shape[0]
-    if n == 0 or k <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+    centers = np.full((starts, max(k, 0), 2), np.nan)
+    if n == 0 or k <= 0 or starts <= 0:
+        return centers
     order = canonical_order(points)
     sorted_points = points[order]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)[order]
-    chosen = [_draw(w, rng)]
-    squared = np.sum((sorted_points - sorted_points[chosen[0]]) ** 2, axis=1)
-    while len(chosen) < k:
+    every = np.arange(starts)
+    chosen = _draw(np.broadcast_to(w, (starts, n)), rng)
+    centers[:, 0] = sorted_points[chosen]
+    squared = np.square(sorted_points[None, :, 0] - centers[:, 0:1, 0])
+    squared += np.square(sorted_points[None, :, 1] - centers[:, 0:1, 1])
+    for j in range(1, k):
         mass = w * squared
-        if not mass.sum() > 0:
+        drawable = mass.sum(axis=1) > 0
+        if not drawable.any():
             break
-        chosen.append(_draw(mass, rng))
-        np.minimum(squared, np.sum((sorted_points - sorted_points[chosen[-1]]) ** 2, axis=1), out=squared)
-    return np.arange(len(chosen), dtype=np.int64), sorted_points[chosen].copy()
+        if not drawable.all():  # fewer distinct points than k in some rows: those stop here
+            mass[~drawable] = 1.0
+        chosen = _draw(mass, rng)
+        centers[every[drawable], j] = sorted_points[chosen[drawable]]
+        nearer = np.square(sorted_points[None, :, 0] - sorted_points[chosen, 0][:, None])
+        nearer += np.square(sorted_points[None, :, 1] - sorted_points[chosen, 1][:, None])
+        nearer[~drawable] = np.inf
+        np.minimum(squared, nearer, out=squared)
+    return centers
 
 
-def _draw(mass: Floats, rng: np.random.Generator) -> int:
-    """One position drawn with probability proportional to ``mass`` (not all zero)."""
-    cumulative = np.cumsum(mass)
-    position = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-    return min(position, mass.size - 1)
+def _draw(mass: Floats, rng: np.random.Generator) -> Ints:
+    """One position per row drawn with probability proportional to that row of ``mass`` (not all zero)."""
+    cumulative = np.cumsum(mass, axis=1)
+    threshold = rng.random(mass.shape[0]) * cumulative[:, -1]
+    position = np.sum(cumulative <= threshold[:, None], axis=1)
+    return np.minimum(position, mass.shape[1] - 1).astype(np.int64)
 
 
 def inertia(points: Floats, clustering: Clustering, *, weights: Floats | None = None) -> float:
