@@ -8,11 +8,12 @@ ones and splits off the most distal points until there are k (``clean-start-clus
 survive a warm start, so a group keeps its id.
 
 Cold starts differ from Pol.is's on purpose. Pol.is takes the first k distinct points in row order
-(``init-clusters``, kept here as :func:`cold_start`), so the map depends on the order in which participants
-happen to be numbered: on real conversations a reshuffle of the rows moves the agreement with Pol.is's own
-groups between 0.20 and 0.95. :func:`plus_plus` draws k-means++ starting points from a seeded generator
-over the points in sorted order instead, which depends on the set of points and the seed only, and
-:func:`inertia` lets the caller keep the best of several starts.
+(``init-clusters``), so the map depends on the order in which participants happen to be numbered: on
+real conversations a reshuffle of the rows moved the agreement with Pol.is's own groups between 0.20 and
+0.95. :func:`plus_plus` draws k-means++ starting points from a seeded generator over the points in
+sorted order instead, which depends on the set of points and the seed only, and :func:`inertia` lets the
+caller keep the best of several starts; :func:`plus_plus_many` and :func:`kmeans_many` draw and run
+many starts together.
 """
 
 from __future__ import annotations
@@ -229,12 +230,6 @@ def _closest(points: Floats, centers: Floats) -> Ints:
     squared = np.square(points[None, :, 0:1] - centers[:, None, :, 0])
     squared += np.square(points[None, :, 1:2] - centers[:, None, :, 1])
     return np.argmin(squared, axis=2).astype(np.int64)
-
-
-def cold_start(points: Floats, k: int) -> tuple[Ints, Floats]:
-    """``init-clusters``: ids 0..k-1 on the first k distinct points."""
-    first = first_distinct(points, k)
-    return np.arange(first.size, dtype=np.int64), points[first].copy()
 
 
 def canonical_order(points: Floats) -> Ints:
