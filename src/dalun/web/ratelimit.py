@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -54,7 +55,7 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> None:
     if isinstance(backend, RedisCache):
         # One round trip on the process's pooled connection: start the window's counter (with its expiry)
         # if it is new, then count; a key never outlives its window.
-        pipe = backend._cache.get_client(write=True).pipeline(transaction=False)
+        pipe = _redis_client(backend).pipeline(transaction=False)
         redis_key = backend.make_key(cache_key)
         pipe.set(redis_key, 0, ex=window + 1, nx=True)
         pipe.incr(redis_key)
@@ -69,6 +70,15 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> None:
             return
     if count > limit:
         raise RateLimited(retry_after=(slot + 1) * window - now)
+
+
+def _redis_client(backend: RedisCache) -> Any:
+    """The cache's Redis client, made once per cache object: Django's ``get_client()`` builds a new client
+    object on every call, and on the submission path that construction cost more than the round trip."""
+    client = getattr(backend, "_rate_limit_client", None)
+    if client is None:
+        client = backend._rate_limit_client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+    return client
 
 
 def refund(scope: str, key: str, *, window: int) -> None:
