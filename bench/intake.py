@@ -25,13 +25,17 @@ it busy in PostgreSQL) and a CHECKPOINT flushes the dirty pages, so no run pays 
 For each route and each connection count it prints ``<route>_rps_<n>``, ``<route>_p50_ms_<n>``,
 ``<route>_p99_ms_<n>`` (wrk's latency percentiles) and ``<route>_failed_<n>`` (answers other than 201
 plus socket errors), and ``insert_vs_bare_ratio_<n>`` and ``submit_vs_bare_ratio_<n>`` (requests/s over
-the bare view's). Then it checks the database against what was acknowledged, warm-ups included:
-``acknowledged`` (201 answers), ``stored`` (acknowledged receipt codes found in the database), ``lost``
-(acknowledged, not stored) and ``duplicated`` (extra copies: a submission, whose title carries its unique
-key, stored more than once, or a receipt code acknowledged twice). Submissions the server committed while
-wrk was cutting the run short are stored but not acknowledged; ``stored_unacknowledged`` counts them.
-``intake_pending`` counts the suggestions whose intake task has not run yet (all of them without
-``--task-worker``).
+the bare view's). ``<route>_cpu_us_per_request_<n>`` is the CPU time (user and system) a request took, in
+microseconds, over every process that served it, and ``..._<n>_web``, ``_postgres``, ``_redis`` and ``_wrk``
+split it: the web workers, all PostgreSQL processes, Redis and the load tool. Other work on the machine
+lowers requests/s but hardly what a request costs, so these figures compare across runs.
+
+Then it checks the database against what was acknowledged, warm-ups included: ``acknowledged`` (201 answers),
+``stored`` (acknowledged receipt codes found in the database), ``lost`` (acknowledged, not stored) and
+``duplicated`` (extra copies: a submission, whose title carries its unique key, stored more than once, or a
+receipt code acknowledged twice). Submissions the server committed while wrk was cutting the run short are
+stored but not acknowledged; ``stored_unacknowledged`` counts them. ``intake_pending`` counts the suggestions
+whose intake task has not run yet (all of them without ``--task-worker``).
 
 It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run`` and
 ``load_average_1m`` (other work on the machine lowers every figure; compare runs made on a quiet one).
@@ -65,6 +69,7 @@ are what the goal is about, do not change. ``--workers``/``--threads`` let this 
 import argparse
 import contextlib
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -160,6 +165,7 @@ class Run:
     p99_ms: float
     created: int
     failed: int
+    cpu_seconds: dict[str, float]  # CPU time spent during the run, by process group (CPU_GROUPS)
 
     @property
     def rps(self) -> float:
@@ -453,11 +459,17 @@ def _measure(
                 codes += _codes(work, f"{tag}w") + _codes(work, tag)
                 failed_submissions += warm.failed + run.failed
         for name, run in runs.items():
+            cpu_us = sum(run.cpu_seconds.values()) / run.requests * 1e6
             lines += [
                 f"{name}_rps_{connections}: {run.rps:.1f}",
                 f"{name}_p50_ms_{connections}: {run.p50_ms:.1f}",
                 f"{name}_p99_ms_{connections}: {run.p99_ms:.1f}",
                 f"{name}_failed_{connections}: {run.failed}",
+                f"{name}_cpu_us_per_request_{connections}: {cpu_us:.0f}",
+            ]
+            lines += [
+                f"{name}_cpu_us_per_request_{connections}_{group}: {spent / run.requests * 1e6:.0f}"
+                for group, spent in run.cpu_seconds.items()
             ]
         for name in ("insert", "submit"):
             lines.append(f"{name}_vs_bare_ratio_{connections}: {runs[name].rps / runs['bare'].rps:.3f}")
@@ -501,7 +513,9 @@ def _wrk(
     command = ["wrk", "--threads", str(WRK_THREADS), "--connections", str(connections)]
     command += ["--duration", f"{seconds}s", "--timeout", "10s", "--script", str(script)]
     command += [server.url + path, "--", tag, str(work / f"codes-{tag}.txt")]
+    before = _cpu_seconds(server)
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    after = _cpu_seconds(server)
     figures = next((line for line in finished.stdout.splitlines() if line.startswith("WRK ")), None)
     if finished.returncode or figures is None:
         raise SystemExit(f"wrk failed ({finished.returncode}):\n{finished.stdout}{finished.stderr}")
@@ -513,7 +527,46 @@ def _wrk(
         p99_ms=values["p99_us"] / 1000,
         created=values["created"],
         failed=values["requests"] - values["created"] + values["socket_errors"],
+        cpu_seconds=_cpu_spent(before, after),
     )
+
+
+# What each request costs in CPU, whoever spends it: a figure that other work on the machine hardly moves
+# (it lowers requests/s, not the CPU a request takes), so runs on a busy machine can still be compared.
+CPU_GROUPS = ("web", "postgres", "redis", "wrk")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(server: Server) -> dict[tuple[str, int], float]:
+    """CPU time (user + system) so far of each web worker, PostgreSQL and Redis process, by (group, pid),
+    and of the load tool (pid 0: the waited-for children of this process)."""
+    spent: dict[tuple[str, int], float] = {}
+    workers = {server.process.pid, *_children(server.process.pid)}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        group = "web" if pid in workers else {"postgres": "postgres", "redis-server": "redis"}.get(name)
+        if group:
+            spent[group, pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent["wrk", 0] = children.ru_utime + children.ru_stime
+    return spent
+
+
+def _cpu_spent(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]) -> dict[str, float]:
+    """CPU time spent between two samples, by group. A process that ended in between (an autovacuum
+    worker) is left out, one that started is counted whole."""
+    spent = dict.fromkeys(CPU_GROUPS, 0.0)
+    for (group, pid), seconds in after.items():
+        spent[group] += seconds - before.get((group, pid), 0.0)
+    return spent
 
 
 def _codes(work: Path, tag: str) -> list[str]:
