@@ -26,6 +26,8 @@ pytestmark = pytest.mark.django_db
 
 TITLE = "建议延长政务服务中心周末开放时间"
 TEXT = "上班族工作日没时间办事，建议周六上午开放综合窗口。"
+
+
 def make_campaign(unit):
     text = shipped_templates()["big-discussion"].read_text(encoding="utf-8")
     campaign = campaign_create(
@@ -197,7 +199,9 @@ def test_a_retry_of_an_accepted_submission_is_answered_even_when_it_would_be_ref
     first = post(client, body, key="accepted")
     assert post(client, body, key="refused").status_code == 429  # the network is over its limit now
     retry = post(client, body, key="accepted")
-    assert retry.status_code == 201 and retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    assert (
+        retry.status_code == 201 and retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    )
     campaign.phases.all().delete()  # the campaign takes no suggestions any more
     settings.DALUN_API_SUBMIT_LIMIT = 100
     assert_error_shape(post(client, body, key="new"), 422)

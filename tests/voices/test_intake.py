@@ -130,7 +130,9 @@ def test_the_sweep_command_enqueues_stranded_intake(submit, moderator, django_ca
     assert Suggestion.objects.get(pk=suggestion.pk).intake_done_at is not None and notices(moderator) == 1
 
 
-def test_the_task_row_a_submission_writes_is_the_queues_own_and_the_worker_runs_it(submit, moderator, settings):
+def test_the_task_row_a_submission_writes_is_the_queues_own_and_the_worker_runs_it(
+    submit, moderator, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
