@@ -19,7 +19,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -103,6 +103,11 @@ def _claim(key: str, route: str, request_hash: str) -> int | None:
     return row[0] if row else None
 
 
+class KeyTaken(Exception):
+    """A write's claim found its key taken by an earlier request: nothing was written, and the earlier
+    request's answer is to be replayed (:func:`idempotent_write` does)."""
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim on a key, taken by the write it guards (see :func:`idempotent_write`)."""
@@ -123,9 +128,12 @@ class Claim:
             created_at=timezone.now(),
         )
 
-    def take(self) -> int | None:
-        """Insert the claim (in the caller's transaction); its id, or None when the key is taken."""
-        return _claim(self.key, self.route, self.request_hash)
+    def take(self) -> int:
+        """Insert the claim (in the caller's transaction) and return its id; KeyTaken if the key is taken."""
+        claim_id = _claim(self.key, self.route, self.request_hash)
+        if claim_id is None:
+            raise KeyTaken()
+        return claim_id
 
     def answer(self, claim_id: int, body: dict[str, Any]) -> None:
         """Store the answer of a claim taken with :meth:`take`, in the same transaction."""
@@ -138,31 +146,31 @@ def idempotent_write(
     route: str,
     payload: Any,
     status: int,
-    write: Callable[[Claim | None], dict[str, Any] | None],
+    write: Callable[[Claim | None], dict[str, Any]],
     refusals: tuple[type[Exception], ...] = (ValidationError,),
 ) -> Outcome:
     """Run ``write(claim)`` at most once per key and route, for a write that takes the claim itself (in its
-    own statement, or first in its transaction): it returns the answer's body, or None when the key turned
-    out to be taken, having written nothing; the stored answer is then replayed. Without a key,
+    own statement, or first in its transaction) and returns the answer's body. When the key turns out to
+    be taken it raises KeyTaken, having written nothing, and the stored answer is replayed. Without a key,
     ``write(None)`` simply runs.
 
     A retry is answered the stored answer even when it would be refused now (one of ``refusals``: the
     campaign closed, the client is over its rate limit): it was accepted the first time.
     """
     if key is None:
-        return Outcome(status, cast(dict[str, Any], write(None)), replayed=False)
+        return Outcome(status, write(None), replayed=False)
     request_hash = fingerprint(payload)
     claim = Claim(key=key, route=route, request_hash=request_hash, status=status)
     for _attempt in range(3):
         try:
-            body = write(claim)
+            return Outcome(status, write(claim), replayed=False)
+        except KeyTaken:
+            pass
         except refusals:
             row = _stored(key, route)
             if row is None:
                 raise
             return _replay(row, request_hash)
-        if body is not None:
-            return Outcome(status, body, replayed=False)
         row = _stored(key, route)  # an expired answer is deleted here, and the key claimed anew
         if row is not None:
             return _replay(row, request_hash)

@@ -36,7 +36,7 @@ from dalun.apikeys.fields import (
     rate_limit_refund,
     read_limit,
 )
-from dalun.apikeys.idempotency import Claim, clean_key, idempotent_write
+from dalun.apikeys.idempotency import Claim, KeyTaken, clean_key, idempotent_write
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.org import policy
 from dalun.org.models import Unit
@@ -259,7 +259,7 @@ def _campaign(key: str | None) -> Campaign:
 
 def _submit(
     payload: SuggestionIn, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
-) -> Suggestion | None:
+) -> Suggestion:
     campaign = _campaign(payload.campaign)
     category: ProblemCategory | None = None
     if payload.category:
@@ -271,7 +271,7 @@ def _submit(
         unit = Unit.objects.filter(code=payload.unit_code.strip()).first()
         if unit is None:
             raise ValidationError({"unit_code": _("No unit has this code.")})
-    return services.suggestion_submit_claimed(
+    return services.suggestion_submit(
         campaign=campaign,
         title=payload.title,
         text=payload.text,
@@ -324,12 +324,13 @@ def submit_suggestion(
         raise HttpError(415, "Send the suggestion as application/json.")
     key = clean_key(idempotency_key)
 
-    def write(claim: Claim | None) -> dict[str, Any] | None:
+    def write(claim: Claim | None) -> dict[str, Any]:
         rate_limit(request, "api.submit", setting=SUBMIT_LIMIT, limit=10, window=3600)
-        suggestion = _submit(payload, claim, _submitted)
-        if suggestion is None:  # a retry: not counted
+        try:
+            suggestion = _submit(payload, claim, _submitted)
+        except KeyTaken:  # a retry: not counted
             rate_limit_refund(request, "api.submit", setting=SUBMIT_LIMIT, window=3600)
-            return None
+            raise
         return _submitted(suggestion)
 
     outcome = idempotent_write(

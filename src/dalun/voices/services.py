@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dalun.apikeys.idempotency import Claim
+from dalun.apikeys.idempotency import Claim, KeyTaken
 from dalun.audit.services import audit_one_chain, audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import phase_allows
@@ -101,40 +101,14 @@ def suggestion_submit(
     concerns_unit: Unit | None = None,
     contact: str = "",
     attachments: Iterable[UploadedFile] = (),
+    claim: Claim | None = None,
+    answer: Callable[[Suggestion], dict[str, Any]] | None = None,
 ) -> Suggestion:
     """Anyone may send a suggestion while the campaign's phase allows it; returns it with its receipt code.
 
-    Everything is checked before anything is written, so a refusal leaves an enclosing transaction usable.
-    """
-    suggestion = suggestion_submit_claimed(
-        campaign=campaign,
-        title=title,
-        text=text,
-        category=category,
-        concerns_unit=concerns_unit,
-        contact=contact,
-        attachments=attachments,
-        claim=None,
-    )
-    assert suggestion is not None  # only a claim can find its key taken
-    return suggestion
-
-
-def suggestion_submit_claimed(
-    *,
-    campaign: Campaign,
-    title: str,
-    text: str,
-    category: ProblemCategory | None = None,
-    concerns_unit: Unit | None = None,
-    contact: str = "",
-    attachments: Iterable[UploadedFile] = (),
-    claim: Claim | None,
-    answer: Callable[[Suggestion], dict[str, Any]] | None = None,
-) -> Suggestion | None:
-    """:func:`suggestion_submit` under an idempotency ``claim`` (an API request's key), written with the
-    suggestion, its stored answer being ``answer(suggestion)``; None when the claim's key was taken
-    (nothing is written then: the caller replays the stored answer).
+    An idempotency ``claim`` (an API request's key) is written with the suggestion, its stored answer being
+    ``answer(suggestion)``; when its key is taken, nothing is written and KeyTaken is raised. Everything is
+    checked before anything is written, so a refusal leaves an enclosing transaction usable.
     """
     if not phase_allows(campaign, "suggestion.create"):
         raise ValidationError(_("The campaign is not taking suggestions at the moment."))
@@ -174,7 +148,7 @@ def suggestion_submit_claimed(
 
 def _insert_in_one_statement(
     suggestion: Suggestion, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
-) -> Suggestion | None:
+) -> Suggestion:
     """PostgreSQL: the suggestion, its intake task and the claim in one statement (one round trip, one
     commit in autocommit); the submission is audited by its intake (see suggestion_intake)."""
     from dalun.voices.tasks import intake_task_row, schedule_intake
@@ -184,7 +158,7 @@ def _insert_in_one_statement(
         suggestion=suggestion, task=task, claim=claim.row(answer(suggestion)) if claim else None
     )
     if suggestion_id is None:
-        return None
+        raise KeyTaken()
     suggestion.pk = suggestion_id
     suggestion._state.adding, suggestion._state.db = False, connection.alias
     if task is None:  # the queue is not in the database: enqueue after commit
@@ -198,14 +172,12 @@ def _insert_step_by_step(
     files: list[tuple[UploadedFile, Any]],
     claim: Claim | None,
     answer: Callable[[Suggestion], dict[str, Any]],
-) -> Suggestion | None:
+) -> Suggestion:
     """Other databases, and submissions with attachments: the same rows, one statement each, in one
     transaction (the claim first, so a taken key writes nothing)."""
     from dalun.voices.tasks import schedule_intake
 
-    claim_id = claim.take() if claim else None
-    if claim is not None and claim_id is None:
-        return None
+    claim_id = claim.take() if claim else None  # first: a taken key (KeyTaken) writes nothing
     suggestion.save(force_insert=True)
     for upload, kind in files:
         upload.seek(0)
