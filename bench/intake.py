@@ -28,7 +28,8 @@ plus socket errors), and ``insert_vs_bare_ratio_<n>`` and ``submit_vs_bare_ratio
 the bare view's). ``<route>_cpu_us_per_request_<n>`` is the CPU time (user and system) a request took, in
 microseconds, over every process that served it, and ``..._<n>_web``, ``_postgres``, ``_redis`` and ``_wrk``
 split it: the web workers, all PostgreSQL processes, Redis and the load tool. Other work on the machine
-lowers requests/s but hardly what a request costs, so these figures compare across runs.
+lowers requests/s far more than what a request costs, so these figures compare better across runs (on this
+virtual machine they still move by about 15% from run to run).
 
 Then it checks the database against what was acknowledged, warm-ups included: ``acknowledged`` (201 answers),
 ``stored`` (acknowledged receipt codes found in the database), ``lost`` (acknowledged, not stored) and
@@ -531,7 +532,7 @@ def _wrk(
     )
 
 
-# What each request costs in CPU, whoever spends it: a figure that other work on the machine hardly moves
+# What each request costs in CPU, whoever spends it: a figure that other work on the machine moves far less
 # (it lowers requests/s, not the CPU a request takes), so runs on a busy machine can still be compared.
 CPU_GROUPS = ("web", "postgres", "redis", "wrk")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
