@@ -44,7 +44,8 @@ def intake_task_row() -> DBTaskResult | None:
     statement (voices/submission_statement.py sets the argument, the suggestion's id, to ``args[0]``);
     None when the queue is not in the database.
 
-    Its fields are the ones django-tasks-db's ``DatabaseBackend.enqueue`` writes (a test compares the two).
+    Its fields are the ones django-tasks-db's ``DatabaseBackend.enqueue`` writes (a test compares the two);
+    enqueue's ``task_enqueued`` signal, which only logs, is not sent for it.
     """
     if not _transactional_queue():
         return None
