@@ -14,7 +14,6 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -37,7 +36,6 @@ from tests.fuzz.conftest import FUZZ
 from dalun.api.router import api
 from dalun.apikeys.services import token_create
 from dalun.demo.personas import DEMO_PASSWORD
-from dalun.ledger import services as ledger_services
 from dalun.org.policy import SYSTEM
 from dalun.voices import services as voice_services
 
@@ -58,10 +56,10 @@ class World:
 
 
 @pytest.fixture
-def world(settings, campaign, submit, unit, persona) -> World:
+def world(settings, campaign, submit, unit, persona, ledger, make_problem, make_measure) -> World:
     settings.DALUN_API_READ_LIMIT = 10**9
     settings.DALUN_API_SUBMIT_LIMIT = 10**9
-    office, clerk = persona("office"), persona("xiaodian_clerk")
+    office = persona("office")
     xiaodian = unit("140105")
     pending, published = (
         submit(),
@@ -69,25 +67,8 @@ def world(settings, campaign, submit, unit, persona) -> World:
     )
     voice_services.suggestion_publish(actor=persona("moderator"), suggestion=published)
     voice_services.suggestion_route(actor=persona("moderator"), suggestion=published, unit=xiaodian)
-    ledger = ledger_services.ledger_open(actor=clerk, unit=xiaodian, campaign=campaign)
-    problem = ledger_services.problem_create(
-        actor=clerk,
-        ledger=ledger,
-        category=campaign.categories.get(key="reform_awareness"),
-        manifestation="审批事项办理时限长，群众反映多次跑腿。",
-        source="self",
-        visibility="public",
-    )
-    measure = ledger_services.measure_create(
-        actor=clerk,
-        problem=problem,
-        action="推行一窗受理",
-        indicator="平均办理时限",
-        baseline=Decimal("15"),
-        target=Decimal("5"),
-        owner="刘芳",
-        working_days=20,
-    )
+    measure = make_measure(make_problem(ledger), action="推行一窗受理")
+    problem = measure.problem
     ids = [xiaodian.pk, unit("140106").pk, unit("1401").pk, unit("14").pk]
     world = World(
         path_values={

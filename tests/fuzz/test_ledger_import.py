@@ -16,7 +16,6 @@ import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -28,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.fuzz.conftest import FUZZ
 
-from dalun.ledger import exchange, services
+from dalun.ledger import exchange
 from dalun.ledger.exchange import LedgerImportError
 from dalun.ledger.exchange.columns import (
     MAX_IMPORT_BYTES,
@@ -55,28 +54,9 @@ class Existing:
 
 
 @pytest.fixture
-def existing(campaign, unit, persona) -> Existing:
-    clerk, xiaodian = persona("xiaodian_clerk"), unit("140105")
-    ledger = services.ledger_open(actor=clerk, unit=xiaodian, campaign=campaign)
-    problem = services.problem_create(
-        actor=clerk,
-        ledger=ledger,
-        category=campaign.categories.get(key="reform_awareness"),
-        manifestation="审批事项办理时限长，群众反映多次跑腿。",
-        source="self",
-        visibility="public",
-    )
-    measure = services.measure_create(
-        actor=clerk,
-        problem=problem,
-        action="推行一窗受理",
-        indicator="平均办理时限",
-        baseline=Decimal("15"),
-        target=Decimal("5"),
-        owner="刘芳",
-        working_days=20,
-    )
-    return Existing(xiaodian, campaign, clerk, problem, measure)
+def existing(campaign, unit, persona, ledger, make_problem, make_measure) -> Existing:
+    measure = make_measure(make_problem(ledger), action="推行一窗受理")
+    return Existing(unit("140105"), campaign, persona("xiaodian_clerk"), measure.problem, measure)
 
 
 @dataclass
