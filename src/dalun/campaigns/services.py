@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_record
@@ -22,10 +23,12 @@ from dalun.campaigns.models import (
     RequirementClass,
 )
 from dalun.campaigns.template import CampaignTemplate, load_template
+from dalun.engines.workdays import Deadline
 from dalun.ledger import rollups
 from dalun.org import policy
 from dalun.org.choices import UnitKind
 from dalun.org.models import Unit
+from dalun.workcalendar.selectors import deadline_after
 
 _BATCH = 5000
 
@@ -217,6 +220,15 @@ def campaign_deploy(*, actor: Any, campaign: Campaign, root: Unit) -> Deployment
         changes={"units_covered": [None, covered], "obligations_created": [None, created]},
     )
     return deployment
+
+
+def campaign_deadline(
+    campaign: Campaign, key: str, default: int, *, start: datetime.date | None = None
+) -> Deadline:
+    """A deadline the campaign's template sets in working days (``deadlines.<key>``, else ``default``),
+    counted from ``start`` (today) on the official calendar."""
+    days = int(campaign.deadlines.get(key, default))
+    return deadline_after(start or timezone.localdate(), days)
 
 
 def phase_allows(campaign: Campaign, capability: str, *, on: datetime.date | None = None) -> bool:

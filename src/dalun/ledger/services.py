@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_record, diff_fields
 from dalun.campaigns.models import Campaign, KeyLinkObligation, ProblemCategory
-from dalun.campaigns.services import phase_allows
+from dalun.campaigns.services import campaign_deadline, phase_allows
 from dalun.engines.filetypes import FileRejected, check_upload
 from dalun.ledger import rollups
 from dalun.ledger.choices import EventKind, KeyLinkStatus, LedgerStatus, MeasureStatus, ProblemStatus
@@ -152,8 +152,7 @@ def problem_update(*, actor: Any, problem: Problem, expected_version: int, **cha
 
 def default_deadline(*, campaign: Campaign, start: datetime.date | None = None) -> tuple[datetime.date, bool]:
     """The campaign's default rectification deadline counted in working days from ``start`` (today)."""
-    days = int(campaign.deadlines.get("problem_rectification_default_working_days", 60))
-    deadline = deadline_after(start or timezone.localdate(), days)
+    deadline = campaign_deadline(campaign, "problem_rectification_default_working_days", 60, start=start)
     return deadline.due, deadline.estimated
 
 

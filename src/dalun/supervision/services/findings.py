@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
+from dalun.campaigns.services import campaign_deadline
 from dalun.engines.filetypes import FileRejected, check_upload
 from dalun.ledger import rollups
 from dalun.ledger.choices import EventKind, LedgerStatus, ProblemSource, Visibility
@@ -40,7 +41,6 @@ from dalun.supervision.services._shared import (
     unit_heads,
 )
 from dalun.voices.notifications import notify
-from dalun.workcalendar.selectors import deadline_after
 
 
 def default_category(campaign: Campaign) -> ProblemCategory:
@@ -57,9 +57,9 @@ def default_category(campaign: Campaign) -> ProblemCategory:
 
 def finding_deadline(campaign: Campaign, start: datetime.date | None = None) -> tuple[datetime.date, bool]:
     """The default rectification deadline of a finding, in working days from ``start`` (today)."""
-    days = int(campaign.deadlines.get("finding_rectification_working_days", DEFAULT_FINDING_WORKING_DAYS))
-    counted = deadline_after(start or timezone.localdate(), days)
-    return counted.due, counted.estimated
+    key = "finding_rectification_working_days"
+    deadline = campaign_deadline(campaign, key, DEFAULT_FINDING_WORKING_DAYS, start=start)
+    return deadline.due, deadline.estimated
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_one_chain, audit_record
 from dalun.campaigns.models import ProblemCategory
+from dalun.campaigns.services import campaign_deadline
 from dalun.ledger import services as ledger_services
 from dalun.ledger.choices import ProblemSource, Visibility
 from dalun.org import policy
@@ -24,7 +25,6 @@ from dalun.voices.choices import Adoption, Handling, Moderation
 from dalun.voices.models import Notification, Response, Suggestion, Transfer
 from dalun.voices.notifications import notify
 from dalun.voices.services._shared import TEXT_MAX, clean_text, locked, locked_for_moderator, staff_of
-from dalun.workcalendar.selectors import deadline_after
 
 
 @transaction.atomic
@@ -72,8 +72,7 @@ def _move(
     suggestion.routed_unit, suggestion.escalated_to = unit, None
     suggestion.handling = Handling.ROUTED
     if restart_deadline or suggestion.due_on is None:
-        days = int(suggestion.campaign.deadlines.get("suggestion_response_working_days", 15))
-        deadline = deadline_after(timezone.localdate(), days)
+        deadline = campaign_deadline(suggestion.campaign, "suggestion_response_working_days", 15)
         suggestion.routed_at, suggestion.due_on, suggestion.due_estimated = (
             timezone.now(),
             deadline.due,
