@@ -89,6 +89,17 @@ def test_only_the_office_over_the_leading_unit_manages_groups(campaign, unit, pe
         services.coverage_add(actor=persona("taiyuan_supervisor"), group=group, unit=unit("140106"))
 
 
+def test_a_group_name_that_is_empty_or_too_long_is_refused_not_cut_short(campaign, unit, persona, group):
+    office = persona("office")
+    for name in ("  ", "组" * 201):
+        with pytest.raises(ValidationError) as refused:
+            services.group_create(actor=office, campaign=campaign, name=name, leading_unit=unit("14"))
+        assert "name" in refused.value.message_dict
+        with pytest.raises(ValidationError):
+            services.group_rename(actor=office, group=group, name=name, expected_version=group.version)
+    assert services.group_create(actor=office, campaign=campaign, name="组" * 200, leading_unit=unit("14"))
+
+
 def test_coverage_must_lie_inside_the_forming_units_subtree(campaign, unit, persona, db):
     role_assign(actor=SYSTEM, person=persona("changzhi_head"), role="office", unit=unit("1404"))
     office = fresh(persona("changzhi_head"))

@@ -34,16 +34,26 @@ def group_create(*, actor: Any, campaign: Campaign, name: str, leading_unit: Uni
     policy.require(actor, "supervision.manage", leading_unit)
     if not leading_unit.is_within(campaign.owner_unit) and not campaign.owner_unit.is_within(leading_unit):
         raise ValidationError({"leading_unit": _("This unit takes no part in the campaign.")})
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("Give the group a name.")})
     group = SupervisionGroup.objects.create(
-        campaign=campaign, name=name[:200], leading_unit=leading_unit, created_by=_person(actor)
+        campaign=campaign, name=_group_name(name), leading_unit=leading_unit, created_by=_person(actor)
     )
     audit_record(
         actor=actor, action="supervision.group_create", obj=group, changes={"name": [None, group.name]}
     )
     return group
+
+
+NAME_MAX = SupervisionGroup._meta.get_field("name").max_length or 200
+
+
+def _group_name(name: str) -> str:
+    """A group's name as given, refused when empty or longer than the field holds (never cut short)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the group a name.")})
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": _("At most %(max)s characters.") % {"max": NAME_MAX}})
+    return name
 
 
 @transaction.atomic
@@ -54,10 +64,7 @@ def group_rename(
     current = SupervisionGroup.objects.select_for_update().get(pk=group.pk)
     if current.version != expected_version:
         raise ValidationError(_("This group was changed by someone else since you opened it."))
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("Give the group a name.")})
-    before, current.name = current.name, name[:200]
+    before, current.name = current.name, _group_name(name)
     current.version += 1
     current.save(update_fields=["name", "version"])
     audit_record(
