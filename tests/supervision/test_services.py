@@ -174,6 +174,7 @@ def test_recording_rejects_bad_input_naming_the_field(planned, persona):
         ({"checked": "  "}, "checked"),
         ({"answers": {"nonsense": ("yes", "")}}, "checklist"),
         ({"answers": {"leadership": ("maybe", "")}}, "checklist"),
+        ({"answers": {"leadership": ("yes", "记" * 1001)}}, "checklist"),  # refused, not cut short
     ]
     for change, field in cases:
         values = {"inspected_on": timezone.localdate(), "method": "site_visit", "checked": "台账"}

@@ -35,6 +35,8 @@ from dalun.supervision.services._shared import (
 )
 from dalun.voices.notifications import notify
 
+CHECKLIST_NOTE_MAX = 1000  # characters of the note on one checklist item
+
 
 @transaction.atomic
 def inspection_plan(
@@ -144,7 +146,11 @@ def inspection_record(
             raise ValidationError(
                 {"checklist": _("Unknown answer for checklist item %(key)s.") % {"key": item["key"]}}
             )
-        checklist.append({**item, "answer": answer, "note": note.strip()[:1000]})
+        if len(note.strip()) > CHECKLIST_NOTE_MAX:
+            raise ValidationError(
+                {"checklist": _("At most %(max)s characters.") % {"max": CHECKLIST_NOTE_MAX}}
+            )
+        checklist.append({**item, "answer": answer, "note": note.strip()})
     before = current.status
     current.inspected_on, current.method, current.checked, current.checklist = (
         inspected_on,
