@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from dalun.audit.services import audit_record, diff_fields
 from dalun.campaigns.models import Campaign, KeyLinkObligation, ProblemCategory
 from dalun.campaigns.services import campaign_deadline, phase_allows
-from dalun.engines.filetypes import FileRejected, check_upload
+from dalun.engines.filetypes import FileKind, FileRejected, check_upload
 from dalun.ledger import rollups
 from dalun.ledger.choices import EventKind, KeyLinkStatus, LedgerStatus, MeasureStatus, ProblemStatus
 from dalun.ledger.models import Event, Evidence, KeyLinkProgress, Ledger, Measure, Problem
@@ -286,14 +286,19 @@ def rejection_message(rejected: FileRejected) -> str:
     return messages[rejected.code] % params if rejected.code in messages else str(rejected)
 
 
-def _stored_evidence(*, actor: Any, upload: UploadedFile, unit: Unit, **owner: Any) -> Evidence:
+def checked_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -> FileKind:
+    """What an uploaded file really is (its content, not its name), rewound to be stored; a file refused
+    by its content or size is a ValidationError on ``field`` saying why."""
     try:
-        kind = check_upload(
-            cast(BinaryIO, upload), declared_name=upload.name or "", max_bytes=EVIDENCE_MAX_BYTES
-        )
+        kind = check_upload(cast(BinaryIO, upload), declared_name=upload.name or "", max_bytes=max_bytes)
     except FileRejected as rejected:
-        raise ValidationError({"file": rejection_message(rejected)}) from None
+        raise ValidationError({field: rejection_message(rejected)}) from None
     upload.seek(0)
+    return kind
+
+
+def _stored_evidence(*, actor: Any, upload: UploadedFile, unit: Unit, **owner: Any) -> Evidence:
+    kind = checked_upload(upload, max_bytes=EVIDENCE_MAX_BYTES)
     return Evidence.objects.create(
         file=upload,
         original_name=(upload.name or "evidence")[:255],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 from dalun.audit.services import audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import campaign_deadline
-from dalun.engines.filetypes import FileRejected, check_upload
 from dalun.ledger import rollups
 from dalun.ledger.choices import EventKind, LedgerStatus, ProblemSource, Visibility
 from dalun.ledger.models import Event, Ledger, Problem
-from dalun.ledger.services import EVIDENCE_MAX_BYTES, rejection_message
+from dalun.ledger.services import EVIDENCE_MAX_BYTES, checked_upload
 from dalun.org import policy
 from dalun.org.models import Unit
 from dalun.supervision.choices import (
@@ -189,13 +188,7 @@ def finding_record(
 
 
 def _store_evidence(*, actor: Any, finding: Finding, upload: UploadedFile) -> FindingEvidence:
-    try:
-        kind = check_upload(
-            cast(BinaryIO, upload), declared_name=upload.name or "", max_bytes=EVIDENCE_MAX_BYTES
-        )
-    except FileRejected as rejected:
-        raise ValidationError({"file": rejection_message(rejected)}) from None
-    upload.seek(0)
+    kind = checked_upload(upload, max_bytes=EVIDENCE_MAX_BYTES)
     return FindingEvidence.objects.create(
         finding=finding,
         file=upload,

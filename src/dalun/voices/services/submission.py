@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +26,6 @@ from dalun.apikeys.idempotency import Claim, KeyTaken
 from dalun.audit.services import audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import phase_allows
-from dalun.engines.filetypes import FileRejected, check_upload
 from dalun.engines.text import search_key
 from dalun.ledger import services as ledger_services
 from dalun.org import policy
@@ -91,16 +90,10 @@ def suggestion_submit(
     files = list(attachments)
     if len(files) > ATTACHMENTS_MAX:
         raise ValidationError({"attachments": _("At most %(max)s files.") % {"max": ATTACHMENTS_MAX}})
-    kinds = []
-    for upload in files:
-        try:
-            kinds.append(
-                check_upload(
-                    cast(BinaryIO, upload), declared_name=upload.name or "", max_bytes=ATTACHMENT_MAX_BYTES
-                )
-            )
-        except FileRejected as rejected:
-            raise ValidationError({"attachments": ledger_services.rejection_message(rejected)}) from None
+    kinds = [
+        ledger_services.checked_upload(upload, max_bytes=ATTACHMENT_MAX_BYTES, field="attachments")
+        for upload in files
+    ]
     suggestion = Suggestion(
         campaign=campaign,
         title=title,
@@ -151,7 +144,6 @@ def _insert_step_by_step(
     claim_id = claim.take() if claim else None  # first: a taken key (KeyTaken) writes nothing
     suggestion.save(force_insert=True)
     for upload, kind in files:
-        upload.seek(0)
         Attachment.objects.create(
             suggestion=suggestion,
             file=upload,
