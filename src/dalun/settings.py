@@ -108,6 +108,11 @@ def _database() -> dict[str, Any]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
             "transaction_mode": "IMMEDIATE",
         }
+    else:
+        # psycopg prepares a statement it runs often on a connection (the public submission's: planning it
+        # cost more than running it). Django's own cursors bind on the client and never prepare. Behind
+        # PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set.
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = 5
     return config
 
 
@@ -227,7 +232,7 @@ AXES_CLIENT_IP_CALLABLE = "dalun.web.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "dalun.web.throttling.lockout_response"
 
 # Public rate limits (429 with Retry-After) may be tuned per deployment: requests per window in seconds.
-for _limit in ("DALUN_API_READ_LIMIT", "DALUN_API_SUBMIT_LIMIT"):
+for _limit in ("DALUN_API_READ_LIMIT", "DALUN_SUGGESTION_LIMIT"):
     for _name in (_limit, f"{_limit}_WINDOW"):
         if _name in os.environ:
             globals()[_name] = int(os.environ[_name])

@@ -58,7 +58,7 @@ class World:
 @pytest.fixture
 def world(settings, campaign, submit, unit, persona, ledger, make_problem, make_measure) -> World:
     settings.DALUN_API_READ_LIMIT = 10**9
-    settings.DALUN_API_SUBMIT_LIMIT = 10**9
+    settings.DALUN_SUGGESTION_LIMIT = 10**9
     office = persona("office")
     xiaodian = unit("140105")
     pending, published = (

@@ -69,16 +69,18 @@ def test_public_api_answers_a_flood_with_429_and_retry_after(client, campaign, s
 
 @pytest.mark.django_db
 def test_the_public_suggestion_form_answers_a_flood_with_429_and_retry_after(client, campaign):
-    from dalun.portal.views import SUBMIT_LIMIT, WINDOW
     from dalun.voices.models import Suggestion
+    from dalun.voices.services.submission import flood_limit
 
+    flood = flood_limit()  # the default: 10 an hour
+    assert (flood.limit, flood.window) == (10, 3600)
     form = {"title": "建议增加夜间公交线路", "text": "晚上九点以后没有公交车，建议增开夜班线路。"}
-    for _ in range(SUBMIT_LIMIT):
+    for _ in range(flood.limit):
         assert client.post("/portal/suggest/", form).status_code == 302
     flooded = client.post("/portal/suggest/", form)
     assert flooded.status_code == 429
-    assert 0 < int(flooded["Retry-After"]) <= WINDOW
-    assert Suggestion.objects.count() == SUBMIT_LIMIT
+    assert 0 < int(flooded["Retry-After"]) <= flood.window
+    assert Suggestion.objects.count() == flood.limit
 
 
 @pytest.mark.django_db

@@ -1,10 +1,9 @@
 """A suggestion's intake after its submission: routing proposals stored and moderators told, once, by a task
-after commit; a sweeper finds suggestions whose task was lost and runs their intake again."""
+that the dispatcher enqueues for suggestions pending in the database (and again when a task was lost)."""
 
 import datetime
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from dalun.audit.models import AuditEntry
@@ -53,28 +52,23 @@ def test_intake_run_twice_notifies_once(submit, moderator, django_capture_on_com
         assert services.suggestion_intake(suggestion_id=suggestion.pk) is True
     with django_capture_on_commit_callbacks(execute=True):
         assert services.suggestion_intake(suggestion_id=suggestion.pk) is False
-        tasks.suggestion_intake.enqueue(suggestion.pk)  # a twin task, as a sweep might enqueue
+        tasks.suggestion_intake.enqueue([suggestion.pk])  # a twin task, as a second dispatch might enqueue
     assert notices(moderator) == 1 and len(mailoutbox) == 1
     assert AuditEntry.objects.filter(action="suggestion.intake").count() == 1
 
 
-def test_the_sweeper_runs_the_intake_of_stranded_suggestions_and_only_theirs(
+def test_the_dispatcher_runs_the_intake_of_pending_suggestions_and_only_theirs(
     submit, moderator, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):  # the process died before enqueueing
         stranded, other = submit(), submit(title="另一条建议")
     with django_capture_on_commit_callbacks(execute=True):
         services.suggestion_intake(suggestion_id=other.pk)
-    now = timezone.now()
-    # Too young: its own task may still be on its way.
-    assert tasks.pending_intake(now=now) == []
-    later = now + tasks.GRACE + datetime.timedelta(seconds=1)
-    assert tasks.pending_intake(now=later) == [stranded.pk]
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep_pending_intake(now=later) == 1
+        assert tasks.dispatch_pending_intake() == 1
     assert Suggestion.objects.get(pk=stranded.pk).intake_done_at is not None
     assert notices(moderator) == 2  # one per suggestion
-    assert tasks.sweep_pending_intake(now=later) == 0
+    assert tasks.dispatch_pending_intake() == 0
 
 
 def test_a_suggestion_already_moderated_gets_proposals_but_no_notice(
@@ -103,20 +97,44 @@ def test_proposals_learn_from_earlier_routing(submit, moderator, unit, django_ca
     assert proposals and proposals[0][0] == unit("140105").pk and 0 < proposals[0][1] <= 1
 
 
-def test_with_the_database_queue_the_task_commits_with_the_suggestion_or_not_at_all(submit, settings):
+def test_with_the_database_queue_the_submission_writes_no_task_and_the_dispatcher_enqueues_it(
+    submit, moderator, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    suggestion = submit()
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path.endswith("suggestion_intake") and queued.args_kwargs["args"] == [suggestion.pk]
-    with pytest.raises(RuntimeError), transaction.atomic():
-        submit(title="回滚的建议")
-        raise RuntimeError("the request failed after the insert")
-    assert DBTaskResult.objects.count() == 1 and Suggestion.objects.count() == 1
+    first, second = submit(), submit(title="另一条建议")
+    assert not DBTaskResult.objects.exists()  # the public's write is the suggestion alone
+    now = timezone.now()
+    assert tasks.dispatch_pending_intake(now=now) == 2
+    (queued,) = DBTaskResult.objects.all()  # one task per batch
+    assert queued.task_path.endswith("suggestion_intake")
+    assert queued.args_kwargs["args"] == [[first.pk, second.pk]]
+    assert set(Suggestion.objects.values_list("intake_dispatched_at", flat=True)) == {now}
+    assert tasks.dispatch_pending_intake(now=now) == 0  # dispatched already: its task is on its way
+    arguments = queued.args_kwargs  # what the worker calls (the worker itself runs in tests/scaleout)
+    assert queued.task.call(*arguments["args"], **arguments["kwargs"]) == 2
+    assert notices(moderator) == 2 and not Suggestion.objects.filter(intake_done_at__isnull=True).exists()
+    entries = AuditEntry.objects.filter(object_type="voices.suggestion", object_id=str(first.pk))
+    assert [entry.action for entry in entries.order_by("pk")] == ["suggestion.submit", "suggestion.intake"]
 
 
-def test_the_sweep_command_enqueues_stranded_intake(submit, moderator, django_capture_on_commit_callbacks):
+def test_an_intake_whose_task_was_lost_is_dispatched_again_after_a_while(submit, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    submit()
+    now = timezone.now()
+    assert tasks.dispatch_pending_intake(now=now) == 1
+    DBTaskResult.objects.all().delete()  # lost with a killed worker
+    assert tasks.dispatch_pending_intake(now=now + tasks.REDISPATCH_AFTER / 2) == 0
+    assert (
+        tasks.dispatch_pending_intake(now=now + tasks.REDISPATCH_AFTER + datetime.timedelta(seconds=1)) == 1
+    )
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_the_dispatch_command_enqueues_pending_intake(submit, moderator, django_capture_on_commit_callbacks):
     from io import StringIO
 
     from django.core.management import call_command
@@ -125,25 +143,6 @@ def test_the_sweep_command_enqueues_stranded_intake(submit, moderator, django_ca
         suggestion = submit()
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("sweep_intake", "--older-than", "0", stdout=out)
+        call_command("dispatch_intake", stdout=out)
     assert out.getvalue().startswith("1 ")
     assert Suggestion.objects.get(pk=suggestion.pk).intake_done_at is not None and notices(moderator) == 1
-
-
-def test_the_task_row_a_submission_writes_is_the_queues_own_and_the_worker_runs_it(
-    submit, moderator, settings
-):
-    from django_tasks_db.models import DBTaskResult
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    suggestion = submit()  # on PostgreSQL written in the suggestion's own statement, else by enqueue()
-    written = DBTaskResult.objects.get()
-    enqueued = DBTaskResult.objects.get(pk=tasks.suggestion_intake.enqueue(suggestion.pk).id)
-    same = ["status", "args_kwargs", "priority", "task_path", "worker_ids", "queue_name", "backend_name"]
-    same += ["run_after", "return_value", "exception_class_path", "traceback", "started_at", "finished_at"]
-    assert {name: getattr(written, name) for name in same} == {name: getattr(enqueued, name) for name in same}
-    arguments = written.args_kwargs  # what the worker calls (the worker itself runs in tests/scaleout)
-    written.task.call(*arguments["args"], **arguments["kwargs"])
-    assert Suggestion.objects.get(pk=suggestion.pk).intake_done_at is not None and notices(moderator) == 1
-    entries = AuditEntry.objects.filter(object_type="voices.suggestion", object_id=str(suggestion.pk))
-    assert [entry.action for entry in entries.order_by("pk")] == ["suggestion.submit", "suggestion.intake"]

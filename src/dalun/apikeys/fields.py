@@ -12,7 +12,7 @@ from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator
 
-from dalun.web.ratelimit import client_network, hit, refund
+from dalun.web.ratelimit import client_network, hit
 
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 
@@ -90,11 +90,6 @@ def rate_limit(request: HttpRequest, scope: str, *, setting: str, limit: int, wi
         limit=int(getattr(settings, setting, limit)),
         window=int(getattr(settings, f"{setting}_WINDOW", window)),
     )
-
-
-def rate_limit_refund(request: HttpRequest, scope: str, *, setting: str, window: int) -> None:
-    """Take back a request counted by :func:`rate_limit` with the same scope and setting."""
-    refund(scope, client_network(request), window=int(getattr(settings, f"{setting}_WINDOW", window)))
 
 
 def read_limit(request: HttpRequest) -> None:

@@ -25,7 +25,7 @@ from dalun.voices.models import Suggestion
 from dalun.web.ratelimit import RateLimited, client_network, hit, too_many
 
 PARTICIPANT_COOKIE = "dalun_participant"
-SUBMIT_LIMIT, SUPPORT_LIMIT, WINDOW = 10, 60, 3600
+SUPPORT_LIMIT, WINDOW = 60, 3600
 
 
 def current_campaign() -> Campaign:
@@ -108,10 +108,6 @@ def suggest(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign()
     form = SuggestionForm(request.POST or None, request.FILES or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
-        try:
-            hit("submit", client_network(request), limit=SUBMIT_LIMIT, window=WINDOW)
-        except RateLimited as error:
-            return too_many(error)
         data = form.cleaned_data
         unit = Unit.objects.filter(code=data["unit_code"].strip()).first() if data["unit_code"] else None
         if data["unit_code"] and unit is None:
@@ -126,7 +122,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
                     concerns_unit=unit,
                     contact=data["contact"],
                     attachments=data["attachments"],
+                    network=client_network(request),
                 )
+            except RateLimited as error:
+                return too_many(error)
             except ValidationError as error:
                 for field, problems in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, problems)

@@ -10,19 +10,17 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
-from ninja.responses import Status
 
 from dalun.apikeys.auth import staff_auth
 from dalun.apikeys.fields import (
@@ -32,23 +30,19 @@ from dalun.apikeys.fields import (
     ValidText,
     errors,
     printable,
-    rate_limit,
-    rate_limit_refund,
     read_limit,
 )
-from dalun.apikeys.idempotency import Claim, KeyTaken, clean_key, idempotent_write
+from dalun.apikeys.idempotency import HEADER, Claim, Earlier, clean_key, idempotent_write
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.org import policy
 from dalun.org.models import Unit
 from dalun.voices import selectors, services
 from dalun.voices.choices import Adoption, Handling, Moderation
 from dalun.voices.models import Suggestion
-from dalun.web.ratelimit import RateLimited
+from dalun.web.ratelimit import RateLimited, client_network
 
 router = Router(tags=["suggestions"])
 STAFF = ["staff: suggestions"]
-SUBMIT_ROUTE = "POST /api/suggestions"
-SUBMIT_LIMIT = "DALUN_API_SUBMIT_LIMIT"  # settings name of the submissions allowed per network and window
 RECEIPT_PATTERN = re.compile(r"[A-Za-z0-9-]{1,20}")
 QUERY_MAX = 100
 
@@ -257,9 +251,7 @@ def _campaign(key: str | None) -> Campaign:
     return campaign
 
 
-def _submit(
-    payload: SuggestionIn, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
-) -> Suggestion:
+def _submit(payload: SuggestionIn, claim: Claim | None, *, network: str) -> Suggestion:
     campaign = _campaign(payload.campaign)
     category: ProblemCategory | None = None
     if payload.category:
@@ -279,7 +271,7 @@ def _submit(
         concerns_unit=unit,
         contact=payload.contact or "",
         claim=claim,
-        answer=answer,
+        network=network,
     )
 
 
@@ -292,6 +284,25 @@ def _submitted(suggestion: Suggestion) -> dict[str, Any]:
     }
 
 
+class SubmittedSuggestions:
+    """Where submissions keep their Idempotency-Key: on the suggestion itself. A retry is answered what the
+    first request was (the moderation as it was then: "pending")."""
+
+    def recall(self, key: str) -> Earlier | None:
+        suggestion = (
+            Suggestion.objects.filter(idempotency_key=key)
+            .only("receipt_code", "request_hash", "submitted_at")
+            .first()
+        )
+        if suggestion is None:
+            return None
+        suggestion.moderation = Moderation.PENDING
+        return Earlier(suggestion.request_hash, _submitted(suggestion), suggestion.submitted_at)
+
+    def forget(self, key: str) -> None:
+        Suggestion.objects.filter(idempotency_key=key).update(idempotency_key=None)
+
+
 @router.post(
     "/suggestions",
     response={201: SubmittedOut, **errors(400, 415, 422, 429)},
@@ -299,7 +310,7 @@ def _submitted(suggestion: Suggestion) -> dict[str, Any]:
         "parameters": [
             {
                 "in": "header",
-                "name": "Idempotency-Key",
+                "name": HEADER,
                 "required": False,
                 "schema": {"type": "string", "maxLength": 255},
                 "description": "a fresh UUID per suggestion: retrying with it never creates a second one",
@@ -307,12 +318,7 @@ def _submitted(suggestion: Suggestion) -> dict[str, Any]:
         ]
     },
 )
-def submit_suggestion(
-    request: HttpRequest,
-    payload: SuggestionIn,
-    response: HttpResponse,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", include_in_schema=False),
-) -> Status:
+def submit_suggestion(request: HttpRequest, payload: SuggestionIn) -> JsonResponse:
     """Send a suggestion (no account needed); the answer carries the receipt code to follow it.
 
     Retrying with the same ``Idempotency-Key`` and the same body answers the first response again and
@@ -322,29 +328,26 @@ def submit_suggestion(
     content_type = request.content_type or ""
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise HttpError(415, "Send the suggestion as application/json.")
-    key = clean_key(idempotency_key)
+    key = clean_key(request.headers.get(HEADER))  # documented in openapi_extra above
 
     def write(claim: Claim | None) -> dict[str, Any]:
-        rate_limit(request, "api.submit", setting=SUBMIT_LIMIT, limit=10, window=3600)
-        try:
-            suggestion = _submit(payload, claim, _submitted)
-        except KeyTaken:  # a retry: not counted
-            rate_limit_refund(request, "api.submit", setting=SUBMIT_LIMIT, window=3600)
-            raise
-        return _submitted(suggestion)
+        return _submitted(_submit(payload, claim, network=client_network(request)))
 
     outcome = idempotent_write(
         key=key,
-        route=SUBMIT_ROUTE,
         payload=payload.model_dump(),
         status=201,
         write=write,
+        records=SubmittedSuggestions(),
         refusals=(ValidationError, RateLimited),
     )
-    response["Location"] = outcome.body.get("receipt_url", "")
+    # Answered as is: the body is made of the suggestion's own fields (SubmittedOut documents it), so it
+    # is not validated again on the public write path.
+    answer = JsonResponse(outcome.body, status=outcome.status)
+    answer["Location"] = outcome.body["receipt_url"]
     if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return Status(outcome.status, outcome.body)
+        answer["Idempotent-Replayed"] = "true"
+    return answer
 
 
 @router.get("/receipts/{code}", response={200: ReceiptOut, **errors(404, 429)})

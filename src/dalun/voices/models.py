@@ -15,9 +15,10 @@ from dalun.voices.choices import Adoption, Handling, Moderation, Rating
 
 
 class Suggestion(models.Model):
-    # Every index is written by each public submission, so none is kept twice: the campaign and the routed
-    # unit lead the composite indexes below, and the receipt code is only ever looked up whole (a unique
-    # constraint, without the pattern index Django adds to a unique CharField on PostgreSQL).
+    # Every index is written by each public submission, so none is kept twice (the campaign and the routed
+    # unit lead the composite indexes below; the receipt code is only ever looked up whole: a unique
+    # constraint, without the pattern index Django adds to a unique CharField on PostgreSQL), and a column
+    # that is mostly empty when a suggestion arrives is indexed only where it is set (Meta.indexes).
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="suggestions", db_index=False
     )
@@ -30,6 +31,7 @@ class Suggestion(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     # The unit the submitter named (empty for "I don't know") and the unit it was routed to.
     concerns_unit = models.ForeignKey(
@@ -39,6 +41,7 @@ class Suggestion(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     routed_unit = models.ForeignKey(
         Unit,
@@ -56,26 +59,45 @@ class Suggestion(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="escalated_suggestions",
+        db_index=False,
     )
     receipt_code = models.CharField(_("receipt code"), max_length=20)
     contact_encrypted = models.BinaryField(null=True, blank=True, editable=False)
-    moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.PENDING)
-    handling = models.CharField(max_length=10, choices=Handling.choices, default=Handling.UNROUTED)
-    reject_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # The public submission writes only what it knows (voices/submission_statement.py); the database fills
+    # the other columns with these defaults, the same as the ORM's.
+    moderation = models.CharField(
+        max_length=10, choices=Moderation.choices, default=Moderation.PENDING, db_default=Moderation.PENDING
+    )
+    handling = models.CharField(
+        max_length=10, choices=Handling.choices, default=Handling.UNROUTED, db_default=Handling.UNROUTED
+    )
+    reject_reason = models.CharField(_("reason"), max_length=500, blank=True, db_default="")
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged", db_index=False
     )
     search_text = models.TextField(editable=False, default="")
-    support_count = models.PositiveIntegerField(default=0, editable=False)
+    support_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
     routed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(_("answer due"), null=True, blank=True)
-    due_estimated = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=1)
+    due_estimated = models.BooleanField(default=False, db_default=False)
+    version = models.PositiveIntegerField(default=1, db_default=1)
     # Intake (routing proposals, moderators notified) runs as a task after the submission commits; until it
-    # has, this is empty, so a sweeper finds suggestions whose task was lost in a crash (voices/tasks.py).
+    # has, intake_done_at is empty: the row is its own outbox, which the dispatcher enqueues and stamps
+    # intake_dispatched_at, and dispatches again if its task is lost in a crash (voices/tasks.py).
     intake_done_at = models.DateTimeField(null=True, blank=True, editable=False)
-    routing_proposals = models.JSONField(default=list, blank=True, editable=False)  # [[unit id, score]]
+    intake_dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    routing_proposals = models.JSONField(  # [[unit id, score]]
+        default=list, db_default=models.Value([], models.JSONField()), blank=True, editable=False
+    )
+    # A submission's Idempotency-Key (API clients send one; the portal's form does not) and a keyed hash of
+    # its content: the suggestion is its own idempotency record, so a retry finds it by the key and is
+    # answered as the first time (apikeys/idempotency.py), and claiming the key costs no row of its own.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    request_hash = models.CharField(max_length=64, blank=True, db_default="", editable=False)
+    # The keyed hash of the network it came from (web/ratelimit.client_network), never shown: the flood limit
+    # counts a network's suggestions in the window with the statement that stores one.
+    network = models.CharField(max_length=32, blank=True, db_default="", editable=False)
 
     class Meta:
         verbose_name = _("suggestion")
@@ -83,14 +105,35 @@ class Suggestion(models.Model):
         ordering = ["-submitted_at"]
         indexes = [
             models.Index(fields=["campaign", "moderation", "handling"], name="voices_suggestion_state"),
-            models.Index(fields=["routed_unit", "handling", "due_on"], name="voices_suggestion_inbox"),
+            models.Index(
+                fields=["routed_unit", "handling", "due_on"],
+                condition=models.Q(routed_unit__isnull=False),
+                name="voices_suggestion_inbox",
+            ),
+            *(
+                models.Index(fields=[name], condition=models.Q((f"{name}__isnull", False)), name=index)
+                for name, index in [
+                    ("category", "voices_suggestion_category"),
+                    ("concerns_unit", "voices_suggestion_concerns"),
+                    ("escalated_to", "voices_suggestion_escalated"),
+                    ("merged_into", "voices_suggestion_merged"),
+                ]
+            ),
+            models.Index(fields=["network", "submitted_at"], name="voices_suggestion_network"),
             models.Index(
                 fields=["submitted_at"],
                 condition=models.Q(intake_done_at__isnull=True),
                 name="voices_suggestion_intake",
             ),
         ]
-        constraints = [models.UniqueConstraint(fields=["receipt_code"], name="voices_suggestion_receipt")]
+        constraints = [
+            models.UniqueConstraint(fields=["receipt_code"], name="voices_suggestion_receipt"),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="voices_suggestion_idempotency",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,127 +1,135 @@
-"""A public submission's rows written in one SQL statement on PostgreSQL.
+"""A public submission written as one ``INSERT`` of the columns it knows, with its flood limit.
 
-Submission is the write under public load, and on PostgreSQL its cost is round trips and commits more
-than rows. So the claim on the ``Idempotency-Key``, the suggestion and its intake task (the database
-queue's row) go in as one data-modifying ``WITH`` statement, in autocommit: one round trip, one commit,
-all or nothing. The suggestion's id is drawn from its sequence inside the statement, and put into the
-answer stored with the claim and into the task's arguments. When the key is already claimed the claim
-inserts nothing, the rows that depend on it insert nothing either, and the statement returns no id: the
-caller replays the stored answer. (Preparing the statement on the server measured no faster.)
+Submission is the write under public load, and its cost is round trips, rows and index entries more than
+bytes. So it is one statement, one row:
 
-Rows are unsaved model instances, prepared as the ORM's ``save()`` prepares them (the ``pre_save`` signal,
-then each field's ``pre_save`` and ``get_db_prep_save``), so the encrypted contact, JSON and time stamps
-are written exactly as Django writes them. Other databases write the same rows one by one
-(voices.services).
+- the suggestion carries its own ``Idempotency-Key`` (a partial unique index) rather than a claim row
+  beside it: a key already taken makes the ``INSERT`` do nothing and return no id, and the caller
+  replays the earlier answer (a concurrent twin waits on the unique index until the first commits);
+- its intake is marked pending by its empty ``intake_done_at`` rather than by a task row: a dispatcher
+  enqueues pending intakes (voices/tasks.py);
+- the flood limit counts the suggestions from the same network within the window in the same statement
+  (the ``WHERE``), through the index on (network, submitted_at), instead of a round trip to a counter
+  elsewhere. Statements running at the same moment do not see one another, so a burst from one network
+  may pass the limit by as many submissions as were being written at once (at most the web workers);
+- the columns the submission does not know take their database defaults, which the model declares equal
+  to its own (``db_default``).
+
+The same statement serves PostgreSQL and SQLite (``INSERT ... SELECT ... ON CONFLICT`` on the partial index,
+``RETURNING``). When it returns no id, :func:`refusal` tells a taken key from a network over its limit.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
-import json
-from typing import TYPE_CHECKING, Any
+import math
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import CharField, Field, Model, TextField
-from django.db.models.fields import AutoFieldMixin
-from django.db.models.signals import pre_save
+from django.db.models import CharField, Field, TextField
 
-from dalun.apikeys.models import IdempotentRequest
+from dalun.voices.models import Suggestion
 
-if TYPE_CHECKING:
-    from django_tasks_db.models import DBTaskResult
+# What a submission sets; every other column of the row takes its default.
+SUBMITTED = (
+    "campaign",
+    "title",
+    "text",
+    "category",
+    "concerns_unit",
+    "receipt_code",
+    "contact_encrypted",
+    "search_text",
+    "submitted_at",
+    "idempotency_key",
+    "request_hash",
+    "network",
+)
 
-# Values the statement computes. A ``%s`` in one stands for the instance's own value of the column (JSON).
-NEW_ID = "new.id"  # the suggestion's id, drawn from its sequence
-ANSWER_WITH_ID = "jsonb_set(%s::jsonb, '{id}', to_jsonb(new.id))"  # the claim's stored answer, "id" set
-TASK_ARGUMENTS = "jsonb_set(%s::jsonb, '{args,0}', to_jsonb(new.id))"  # the intake task's argument
+
+@dataclass(frozen=True)
+class FloodLimit:
+    """At most ``limit`` suggestions per network in any ``window`` seconds."""
+
+    limit: int
+    window: int
 
 
-def insert_submission(
-    *, suggestion: Model, task: DBTaskResult | None, claim: IdempotentRequest | None
-) -> int | None:
-    """Insert the suggestion, its task row (if any) and the claim (if any) in one statement.
+def insert_submission(suggestion: Suggestion, flood: FloodLimit) -> int | None:
+    """Insert the unsaved ``suggestion`` unless its network is over ``flood`` (a network of "" is not
+    limited); its id, or None when nothing was written (see :func:`refusal`).
 
-    Returns the suggestion's id, or None when the claim found its key taken (nothing was written).
+    Values are prepared as the ORM prepares them (``submitted_at`` is stamped here, as ``save()`` would).
     """
-    rows: list[tuple[Model, tuple[tuple[str, str], ...]]] = [(suggestion, (("id", NEW_ID),))]
-    if task is not None:
-        rows.append((task, (("args_kwargs", TASK_ARGUMENTS),)))
-    if claim is not None:
-        rows.insert(0, (claim, (("response_json", ANSWER_WITH_ID),)))
-    params: list[Any] = []
-    for row, computed in rows:
-        # What save() does first (django-tasks-db sets the task's run_after there).
-        pre_save.send(type(row), instance=row, raw=False, using=connection.alias, update_fields=None)
-        params.extend(_values(row, dict(computed)))
-    sql = _statement(
-        type(suggestion),
-        type(task) if task is not None else None,
-        type(claim) if claim is not None else None,
+    values = [field.get_db_prep_save(field.pre_save(suggestion, add=True), connection) for field in _fields()]
+    since = connection.ops.adapt_datetimefield_value(
+        suggestion.submitted_at - datetime.timedelta(seconds=flood.window)
     )
-    # psycopg's own cursor, which binds the parameters on the server: Django's quotes each of the statement's
-    # forty-odd values into the SQL text in Python, which cost more CPU. Wrapped as Django wraps its own,
-    # so the statement is logged, counted and has its errors translated like any other.
+    params = [suggestion.network, since, flood.limit, *values, flood.limit]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_statement(connection.vendor), params)
+            found = cursor.fetchone()
+        return found[0] if found else None
+    # psycopg's own cursor, which binds the parameters on the server and prepares the statement once per
+    # connection (settings: prepare_threshold); planning it anew each time cost more than running it.
+    # Django's cursors quote parameters into the SQL in Python and never prepare. Wrapped as Django wraps
+    # its own, so the statement is logged, counted and has its errors translated like any other.
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    # (The stubs type the argument as a wrapper; Django itself passes its driver's cursor.)
-    with wrap(raw) as cursor:  # type: ignore[arg-type]
-        cursor.execute(sql, params)
+    with wrap(raw) as cursor:  # type: ignore[arg-type]  # the stubs type it as a wrapper of Django's
+        cursor.execute(_statement(connection.vendor), params)  # prepared from its 5th run on a connection
         found = cursor.fetchone()
     return found[0] if found else None
 
 
-@functools.cache
-def _statement(suggestion: type[Model], task: type[Model] | None, claim: type[Model] | None) -> str:
-    quote = connection.ops.quote_name
-    sequence = f"pg_get_serial_sequence('{suggestion._meta.db_table}', 'id')"
-    parts = [f"new AS (SELECT nextval({sequence}) AS id)"]
-    source = "new"
-    if claim is not None:
-        insert = _insert_select(claim, {"response_json": ANSWER_WITH_ID})
-        conflict = f"({quote('key')}, {quote('route')})"
-        parts.append(f"claim AS ({insert} FROM new ON CONFLICT {conflict} DO NOTHING RETURNING 1)")
-        source = "new, claim"
-    parts.append(f"suggestion AS ({_insert_select(suggestion, {'id': NEW_ID})} FROM {source} RETURNING id)")
-    if task is not None:
-        parts.append(f"task AS ({_insert_select(task, {'args_kwargs': TASK_ARGUMENTS})} FROM {source})")
-    return f"WITH {', '.join(parts)} SELECT id FROM suggestion"
-
-
-def _insert_select(model: type[Model], computed: dict[str, str]) -> str:
-    """``INSERT INTO table (columns) SELECT values`` for one row of ``model``."""
-    quote = connection.ops.quote_name
-    columns, expressions = [], []
-    for field in _fields(model, frozenset(computed)):
-        column = str(field.column)
-        expression = computed.get(column, "%s")
-        # A bare parameter in a SELECT list has no type of its own (NULL and numbers would be text): cast it
-        # to the column's. Text needs no cast, and a cast to varchar(n) would truncate silently.
-        if expression == "%s" and not isinstance(field, (CharField, TextField)):
-            expression = f"%s::{field.db_type(connection)}"  # a foreign key's type is its target's
-        columns.append(quote(column))
-        expressions.append(expression)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(expressions)}"
+def refusal(suggestion: Suggestion, flood: FloodLimit) -> int | None:
+    """Why :func:`insert_submission` wrote nothing: the seconds until the network may send again when it is
+    over its limit, else None (the idempotency key is taken)."""
+    since = suggestion.submitted_at - datetime.timedelta(seconds=flood.window)
+    recent = list(
+        Suggestion.objects.filter(network=suggestion.network, submitted_at__gt=since)
+        .order_by("-submitted_at")
+        .values_list("submitted_at", flat=True)[: flood.limit]
+    )
+    if not suggestion.network or len(recent) < flood.limit:
+        return None
+    # Sliding window: a place frees up when the oldest of the last ``limit`` suggestions leaves it.
+    frees_at = recent[-1] + datetime.timedelta(seconds=flood.window)
+    return max(1, math.ceil((frees_at - suggestion.submitted_at).total_seconds()))
 
 
 @functools.cache
-def _fields(model: type[Model], computed: frozenset[str]) -> list[Field[Any, Any]]:
-    """The columns a row of ``model`` is written with: all but an automatic id the statement leaves out."""
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if field.column in computed or not isinstance(field, AutoFieldMixin)
-    ]
+def _fields() -> list[Field[Any, Any]]:
+    return [Suggestion._meta.get_field(name) for name in SUBMITTED]  # type: ignore[misc]
 
 
-def _values(row: Model, computed: dict[str, str]) -> list[Any]:
-    values = []
-    for field in _fields(type(row), frozenset(computed)):
-        expression = computed.get(str(field.column))
-        if expression is None:
-            values.append(field.get_db_prep_save(field.pre_save(row, add=True), connection))
-        elif "%s" in expression:
-            values.append(json.dumps(getattr(row, field.attname), cls=DjangoJSONEncoder))
-    return values
+@functools.cache
+def _statement(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Suggestion._meta.db_table)
+    network, submitted_at, key = quote("network"), quote("submitted_at"), quote("idempotency_key")
+    columns = ", ".join(quote(str(field.column)) for field in _fields())
+    values = ", ".join(_parameter_marker(field, vendor) for field in _fields())
+    # The network's latest suggestions in the window, up to the limit: no more rows are read than that.
+    recent = (
+        f"SELECT 1 FROM {table} WHERE {network} = %s AND {network} <> '' AND {submitted_at} > %s"
+        f" ORDER BY {submitted_at} DESC LIMIT %s"
+    )
+    return (
+        f"WITH recent AS ({recent})"  # noqa: S608 (names quoted, values bound)
+        f" INSERT INTO {table} ({columns}) SELECT {values} WHERE (SELECT count(*) FROM recent) < %s"
+        f" ON CONFLICT ({key}) WHERE {key} IS NOT NULL DO NOTHING RETURNING {quote('id')}"
+    )
+
+
+def _parameter_marker(field: Field[Any, Any], vendor: str) -> str:
+    # In a SELECT list a bound parameter has no type of its own on PostgreSQL (NULL and numbers would be
+    # text): cast it to its column's. Text needs no cast, and a cast to varchar(n) would truncate silently.
+    if vendor != "postgresql" or isinstance(field, (CharField, TextField)):
+        return "%s"
+    return f"%s::{field.db_type(connection)}"  # a foreign key's type is its target's

@@ -6,7 +6,6 @@ one participant; the answer is 429 with Retry-After.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from typing import Any
@@ -79,15 +78,6 @@ def _redis_client(backend: RedisCache) -> Any:
     if client is None:
         client = backend._rate_limit_client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
     return client
-
-
-def refund(scope: str, key: str, *, window: int) -> None:
-    """Take back one request counted by :func:`hit` (a retry that turned out to create nothing).
-
-    Only within the same window: a counter that has expired or moved on has nothing to take back.
-    """
-    with contextlib.suppress(ValueError):  # the counter expired meanwhile
-        caches["default"].decr(_counter(scope, key, int(time.time()) // window))
 
 
 def _counter(scope: str, key: str, slot: int) -> str:

@@ -22,7 +22,9 @@ def clean_text(value: str, *, field: str, maximum: int, required: bool = True) -
 
     HTML is kept as text (pages escape it), never interpreted.
     """
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if not value.isprintable():  # else nothing to drop (printable text has no control characters)
+        value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    value = value.strip()
     if required and not value:
         raise ValidationError({field: _("This field is required.")})
     if len(value) > maximum:

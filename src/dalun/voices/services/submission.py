@@ -1,18 +1,18 @@
 """Submission and intake: anyone may send a suggestion; its intake follows as a task.
 
 Submission is the one write under public load, so it does only what must be in the request: validate, write
-the suggestion (on PostgreSQL in one statement with its idempotency claim and its intake task, see
+the suggestion in one statement with its idempotency key and its network's flood limit (see
 voices/submission_statement.py), answer the receipt. Its intake (routing proposals, the moderators' notices
-and e-mails, the audit entries) runs afterwards as a task (:func:`suggestion_intake`), idempotently; a
-suggestion whose intake has not run is marked pending in the database, so a sweeper re-enqueues it after a
-crash (voices/tasks.py).
+and e-mails, the audit entries) runs afterwards as a task (:func:`suggestion_intake`), idempotently; until
+it has, the suggestion is marked pending in the database, which is where the dispatcher finds it
+(voices/tasks.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,14 +43,23 @@ from dalun.voices.services._shared import (
     TITLE_MAX,
     clean_text,
 )
-from dalun.voices.submission_statement import insert_submission
+from dalun.voices.submission_statement import FloodLimit, insert_submission, refusal
+from dalun.web.ratelimit import RateLimited
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
 
 
 def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    raw = "".join(RECEIPT_ALPHABET[byte % 32] for byte in secrets.token_bytes(12))  # 256 % 32 == 0: unbiased
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def flood_limit() -> FloodLimit:
+    """The suggestions one network may send (portal and API together), per window in seconds."""
+    return FloodLimit(
+        limit=int(getattr(settings, "DALUN_SUGGESTION_LIMIT", 10)),
+        window=int(getattr(settings, "DALUN_SUGGESTION_LIMIT_WINDOW", 3600)),
+    )
 
 
 def _moderators(campaign: Campaign) -> list[Person]:
@@ -72,13 +81,15 @@ def suggestion_submit(
     contact: str = "",
     attachments: Iterable[UploadedFile] = (),
     claim: Claim | None = None,
-    answer: Callable[[Suggestion], dict[str, Any]] | None = None,
+    network: str = "",
 ) -> Suggestion:
     """Anyone may send a suggestion while the campaign's phase allows it; returns it with its receipt code.
 
-    An idempotency ``claim`` (an API request's key) is written with the suggestion, its stored answer being
-    ``answer(suggestion)``; when its key is taken, nothing is written and KeyTaken is raised. Everything is
-    checked before anything is written, so a refusal leaves an enclosing transaction usable.
+    ``network`` (web/ratelimit.client_network) is held to the flood limit: at most
+    ``DALUN_SUGGESTION_LIMIT`` suggestions in any ``DALUN_SUGGESTION_LIMIT_WINDOW`` seconds, else
+    RateLimited. An idempotency ``claim`` (an API request's key) is stored on the suggestion; when its key
+    is taken, nothing is written and KeyTaken is raised. Everything is checked before anything is written,
+    so a refusal leaves an enclosing transaction usable. The intake follows (:func:`suggestion_intake`).
     """
     if not phase_allows(campaign, "suggestion.create"):
         raise ValidationError(_("The campaign is not taking suggestions at the moment."))
@@ -103,57 +114,30 @@ def suggestion_submit(
         receipt_code=new_receipt_code(),
         contact_encrypted=contact_crypto.encrypt(contact),
         search_text=search_key(title, text),
+        idempotency_key=claim.key if claim else None,
+        request_hash=claim.request_hash if claim else "",
+        network=network,
     )
-    stored_answer = answer or (lambda _suggestion: {})
-    if connection.vendor == "postgresql" and not files:
-        return _insert_in_one_statement(suggestion, claim, stored_answer)
-    return _insert_step_by_step(suggestion, list(zip(files, kinds, strict=True)), claim, stored_answer)
-
-
-def _insert_in_one_statement(
-    suggestion: Suggestion, claim: Claim | None, answer: Callable[[Suggestion], dict[str, Any]]
-) -> Suggestion:
-    """PostgreSQL: the suggestion, its intake task and the claim in one statement (one round trip, one
-    commit in autocommit); the submission is audited by its intake (see suggestion_intake)."""
-    from dalun.voices.tasks import intake_task_row, schedule_intake
-
-    task = intake_task_row()
-    suggestion_id = insert_submission(
-        suggestion=suggestion, task=task, claim=claim.row(answer(suggestion)) if claim else None
-    )
-    if suggestion_id is None:
-        raise KeyTaken()
-    suggestion.pk = suggestion_id
-    suggestion._state.adding, suggestion._state.db = False, connection.alias
-    if task is None:  # the queue is not in the database: enqueue after commit
-        schedule_intake(suggestion_id)
-    return suggestion
-
-
-@transaction.atomic
-def _insert_step_by_step(
-    suggestion: Suggestion,
-    files: list[tuple[UploadedFile, Any]],
-    claim: Claim | None,
-    answer: Callable[[Suggestion], dict[str, Any]],
-) -> Suggestion:
-    """Other databases, and submissions with attachments: the same rows, one statement each, in one
-    transaction (the claim first, so a taken key writes nothing)."""
+    flood = flood_limit()
     from dalun.voices.tasks import schedule_intake
 
-    claim_id = claim.take() if claim else None  # first: a taken key (KeyTaken) writes nothing
-    suggestion.save(force_insert=True)
-    for upload, kind in files:
-        Attachment.objects.create(
-            suggestion=suggestion,
-            file=upload,
-            original_name=(upload.name or "file")[:255],
-            mime=kind.mime,
-            size=upload.size or 0,
-        )
-    schedule_intake(suggestion.pk)
-    if claim is not None and claim_id is not None:
-        claim.answer(claim_id, answer(suggestion))
+    # One statement in autocommit (one round trip, one commit) unless files come with it.
+    with transaction.atomic() if files else contextlib.nullcontext():
+        suggestion_id = insert_submission(suggestion, flood)
+        if suggestion_id is None:
+            retry_after = refusal(suggestion, flood)
+            raise KeyTaken() if retry_after is None else RateLimited(retry_after)
+        suggestion.pk = suggestion_id
+        suggestion._state.adding, suggestion._state.db = False, connection.alias
+        for upload, kind in zip(files, kinds, strict=True):
+            Attachment.objects.create(
+                suggestion=suggestion,
+                file=upload,
+                original_name=(upload.name or "file")[:255],
+                mime=kind.mime,
+                size=upload.size or 0,
+            )
+    schedule_intake(suggestion_id)
     return suggestion
 
 
@@ -163,7 +147,7 @@ def suggestion_intake(*, suggestion_id: int) -> bool:
     moderators' queue) and a notice to the moderators (in-app, and e-mail after commit).
 
     Idempotent: the row is locked and marked done in the same transaction as the notices, so a re-run after a
-    crash, a twin task or a sweep does nothing twice. Returns False when there was nothing left to do.
+    crash, a twin task or a second dispatch does nothing twice. Returns False when nothing was left to do.
     """
     suggestion = (
         Suggestion.objects.select_for_update(of=("self",))

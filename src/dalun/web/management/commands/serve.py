@@ -1,4 +1,4 @@
-"""Serve Dalun: the web server plus, with the database task queue, a task worker and the intake sweeper."""
+"""Serve Dalun: the web server plus, with the database task queue, a task worker and the intake dispatcher."""
 
 import subprocess
 import sys
@@ -20,9 +20,9 @@ class Command(BaseCommand):
         if settings.TASK_BACKEND == "database" and not options["no_worker"]:
             dalun = [sys.executable, "-m", "dalun.cli"]
             helpers.append(subprocess.Popen([*dalun, "db_worker", "--interval", "0.5"]))
-            # Re-enqueues the intake of suggestions whose task was lost in a crash (see docs/intake.md).
+            # Enqueues the intake of new suggestions (and of those whose task a crash lost): docs/intake.md.
             helpers.append(
-                subprocess.Popen([*dalun, "sweep_intake", "--every", "60"], stdout=subprocess.DEVNULL)
+                subprocess.Popen([*dalun, "dispatch_intake", "--every", "1"], stdout=subprocess.DEVNULL)
             )
         try:
             call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
