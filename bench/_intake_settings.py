@@ -1,10 +1,10 @@
 """Settings of the server that ``bench/intake.py`` starts; nothing else uses them.
 
-Dalun's own settings (from the environment the benchmark sets: PostgreSQL, Redis, DEBUG off), with three
+Dalun's own settings (from the environment the benchmark sets: PostgreSQL, Redis, DEBUG off), with these
 changes for the benchmark only:
 
-- the public submission limit (10 an hour per network) is raised out of the way, since every request
-  comes from 127.0.0.1; the limiter itself still runs, against Redis, on every submission;
+- X-Forwarded-For is trusted, as behind Dalun's reverse proxy, so that the load tool can send as many
+  people from their own addresses; the flood limit keeps its real setting (10 an hour per network);
 - the cache keys carry a prefix of the run's own, so that the run can delete its keys afterwards and never
   meets another run's;
 - ``DALUN_BENCH_AUDIT_CHAINS`` (environment) sets how many audit chains entries spread over, to measure
@@ -18,8 +18,7 @@ import os
 from dalun.settings import *  # noqa: F403
 from dalun.settings import CACHES as DALUN_CACHES
 
-DALUN_API_SUBMIT_LIMIT = 1_000_000_000
-DALUN_API_SUBMIT_LIMIT_WINDOW = 3600
+DALUN_TRUST_X_FORWARDED_FOR = True
 
 CACHES = {
     "default": {**DALUN_CACHES["default"], "KEY_PREFIX": os.environ.get("DALUN_BENCH_CACHE_PREFIX", "bench")}

@@ -2,16 +2,17 @@
 
 Serves Dalun in its production profile on loopback, as ``bench/intake.py`` does (gunicorn with 4 sync
 workers, PostgreSQL in a throwaway database ``dalun_bench_crash_<pid>``, Redis as the cache), plus what
-that benchmark leaves out: the database task queue and one task worker (``dalun db_worker``) as a separate
-process. Client threads send a bounded number of suggestions to ``POST /api/suggestions``, each with its
-own ``Idempotency-Key``, and behave as a careful client does: when a request fails (connection reset by a
-killed worker, 5xx, time-out) they send it again with the same key until a 201 answer acknowledges it.
+that benchmark leaves out: the database task queue, one task worker (``dalun db_worker``) as a separate
+process and the intake dispatcher (``dalun dispatch-intake``) beside it. Client threads send a bounded
+number of suggestions to ``POST /api/suggestions``, each with its own ``Idempotency-Key``, and behave as a
+careful client does: when a request fails (connection reset by a killed worker, 5xx, time-out) they send it
+again with the same key until a 201 answer acknowledges it.
 
 Mid-run (at a third and at two thirds of the submissions) the script sends SIGKILL to one gunicorn worker
 (its master starts a new one) and to the task worker, which it starts again a moment later. After the
-load, it waits for the queue to drain, runs the intake sweeper once (tasks the killed worker was running
-stay "running" in the queue forever; their suggestions are still marked pending), waits again, and checks
-the database against every acknowledged receipt:
+load, it waits for the queue to drain, dispatches what is still pending once more, as after an incident
+(tasks the killed worker was running stay "running" in the queue forever; their suggestions are still
+marked pending), waits again, and checks the database against every acknowledged receipt:
 
 - ``acknowledged``, ``stored``, ``lost``, ``duplicated`` (a submission stored twice, or two receipts for
   one key), ``stored_unacknowledged`` (committed while its client was being cut off; retried, then
@@ -19,8 +20,8 @@ the database against every acknowledged receipt:
 - ``intake_done``, ``routed`` (routing proposals stored), ``notified`` (exactly one moderator notice),
   ``notified_twice``, ``intake_missing``: the intake task of every acknowledged suggestion ran, once;
 - ``web_workers_killed``, ``task_workers_killed``, ``client_retries``, ``replayed`` (retries answered with
-  the first answer), ``tasks_left_running`` (killed mid-task) and ``intake_swept`` (re-enqueued by the
-  sweeper).
+  the first answer), ``tasks_left_running`` (killed mid-task) and ``intake_redispatched`` (enqueued
+  again).
 
 Exit status 0 when nothing was lost or duplicated and every acknowledged suggestion was routed and
 notified exactly once; 1 otherwise.
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +144,9 @@ class Load:
             },
             ensure_ascii=False,
         ).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        # Each submission from an address of its own, as the proxy reports it (the flood limit is real).
+        client = f"fd00::{zlib.crc32(key.encode()):x}"
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key, "X-Forwarded-For": client}
         for attempt in range(attempts):
             if attempt:
                 with self.lock:
@@ -193,12 +197,17 @@ def _run_with_kills(load: Load, server: intake.Server, worker: TaskWorker) -> in
 
 
 def _wait_for_intake(timeout: float = DRAIN_TIMEOUT) -> None:
-    """Until the task worker has taken every waiting task (or the time-out); what is then still pending has
-    no task left to run, which is the sweeper's business."""
+    """Until nothing is left undispatched and the task worker has taken every waiting task (or the
+    time-out); what is then still pending had its task lost, which a later dispatch takes up again."""
     from django_tasks_db.models import DBTaskResult
 
+    from dalun.voices.models import Suggestion
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and DBTaskResult.objects.filter(status="READY").exists():
+    while time.monotonic() < deadline and (
+        DBTaskResult.objects.filter(status="READY").exists()
+        or Suggestion.objects.filter(intake_done_at__isnull=True, intake_dispatched_at__isnull=True).exists()
+    ):
         time.sleep(0.2)
     time.sleep(0.5)  # the last task taken finishes
 
@@ -211,11 +220,11 @@ def _check(load: Load, killed_web: int, worker: TaskWorker) -> tuple[list[str], 
 
     from dalun.audit.models import AuditEntry
     from dalun.voices.models import Notification, Suggestion
-    from dalun.voices.tasks import sweep_pending_intake
+    from dalun.voices.tasks import dispatch_pending_intake
 
     _wait_for_intake()
     tasks_left_running = DBTaskResult.objects.filter(status="RUNNING").count()
-    swept = sweep_pending_intake(older_than=datetime.timedelta(0))
+    redispatched = dispatch_pending_intake(redispatch_after=datetime.timedelta(0))  # as after an incident
     _wait_for_intake()
 
     codes = [code for answered in load.receipts.values() for code in answered]
@@ -255,7 +264,7 @@ def _check(load: Load, killed_web: int, worker: TaskWorker) -> tuple[list[str], 
         f"lost: {lost}",
         f"stored_unacknowledged: {len(set(rows) - acknowledged)}",
         f"tasks_left_running: {tasks_left_running}",
-        f"intake_swept: {swept}",
+        f"intake_redispatched: {redispatched}",
         f"intake_done: {intake_done}",
         f"routed: {routed}",
         f"notified: {notified}",

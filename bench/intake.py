@@ -3,15 +3,17 @@
 Serves Dalun production-style on loopback: gunicorn (4 sync workers by default) at a free port of
 127.0.0.1, DEBUG off, PostgreSQL in a throwaway database ``dalun_bench_intake_<pid>`` at 127.0.0.1:5432 (user
 postgres, trust auth; created, migrated and seeded for the run, dropped after it), Redis at
-127.0.0.1:6379/14 as the cache that holds the rate limiter's counters (the submission limit is raised out
-of the way by ``bench/_intake_settings.py``; the limiter still runs on every request), and the database
-task queue of production: a submission writes its intake task (routing proposals, the moderators' notices)
-into the queue in its own transaction, and the task worker runs it later. By default no task worker runs
-during the measured runs (on a 2-core machine it would take the cores the web workers are measured on;
-production runs workers elsewhere); ``--task-worker`` runs one beside the server, and
-``bench/crash_safety.py`` checks that the intake of every suggestion completes, crashes included. The
-database holds a slice of the demo province (312 units), the demo personas (one of them
-the moderator every new suggestion notifies) and the demo campaign in a phase that takes suggestions.
+127.0.0.1:6379/14 as the cache, and the database task queue of production. The server trusts
+X-Forwarded-For as behind the reverse proxy (``bench/_intake_settings.py``), and wrk sends every request as
+the proxy would, from simulated people who send 5 suggestions each from an address of their own: the
+flood limit (10 an hour per network) runs at its real setting and counts their real earlier suggestions.
+A submission leaves its intake (routing proposals, the moderators' notices) pending in the database, which
+the intake dispatcher enqueues and the task worker runs. By default neither runs during the measured runs
+(on a 2-core machine they would take the cores the web workers are measured on; production runs them
+elsewhere); ``--task-worker`` runs both beside the server, and ``bench/crash_safety.py`` checks that the
+intake of every suggestion completes, crashes included. The database holds a slice of the demo province
+(312 units), the demo personas (one of them the moderator every new suggestion notifies) and the demo
+campaign in a phase that takes suggestions.
 
 wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
 server, each after a one-second warm-up; before every run the server's queue is let drain (no connection of
@@ -36,7 +38,7 @@ Then it checks the database against what was acknowledged, warm-ups included: ``
 ``duplicated`` (extra copies: a submission, whose title carries its unique key, stored more than once, or a
 receipt code acknowledged twice). Submissions the server committed while wrk was cutting the run short are
 stored but not acknowledged; ``stored_unacknowledged`` counts them. ``intake_pending`` counts the suggestions
-whose intake task has not run yet (all of them without ``--task-worker``).
+whose intake has not run yet (all of them without ``--task-worker``).
 
 It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run`` and
 ``load_average_1m`` (other work on the machine lowers every figure; compare runs made on a quiet one).
@@ -117,7 +119,11 @@ end
 function init(args)
   tag, codes_path = args[1], args[2]
   counter, codes, statuses = 0, {}, {}
+  run = 0
+  for i = 1, #tag do run = (run * 31 + tag:byte(i)) % 65536 end
 end
+
+local CLIENT_REQUESTS = 5
 
 local text = "上班族工作日没时间办事，建议政务服务中心周六上午开放综合窗口，并在网上公布各窗口的排队人数，"
   .. "方便群众错峰前往。社区卫生服务中心也可以试行预约挂号，减少老人排队等候的时间。"
@@ -126,7 +132,11 @@ function request()
   counter = counter + 1
   local key = string.format("%s-%d-%d", tag, id, counter)
   local body = string.format('{"title":"建议延长周末开放时间 %s","text":"%s（%s）"}', key, text, key)
-  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = key}
+  -- Each simulated person sends CLIENT_REQUESTS suggestions from an address of their own, as the proxy
+  -- reports it: the flood limit runs at its real setting and counts real earlier suggestions.
+  local client = string.format("fd00::%x:%x:%x", run, id, math.floor(counter / CLIENT_REQUESTS))
+  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = key,
+                   ["X-Forwarded-For"] = client}
   return wrk.format("POST", nil, headers, body)
 end
 
