@@ -17,21 +17,26 @@ campaign in a phase that takes suggestions.
 
 wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
 server, each after a one-second warm-up; before every run the server's queue is let drain (no connection of
-it busy in PostgreSQL) and a CHECKPOINT flushes the dirty pages, so no run pays for the previous one:
+it busy in PostgreSQL) and a CHECKPOINT flushes the dirty pages, so no run pays for the previous one. The
+three routes run in rounds (3 by default, each route first in one of them), so that the ratios compare runs
+made seconds apart: on a shared virtual machine the speed drifts from minute to minute, and one long run per
+route measured the drift as much as the routes:
 
 - ``bare``: ``POST /bench/bare/``, a Django view that answers without database or cache (the baseline);
 - ``insert``: ``POST /bench/insert/``, a view that inserts one row through the ORM (the naive write path);
 - ``submit``: ``POST /api/suggestions``, the public submission, every request with its own body and its own
   ``Idempotency-Key``; wrk's Lua script records the receipt code of every 201 answer.
 
-For each route and each connection count it prints ``<route>_rps_<n>``, ``<route>_p50_ms_<n>``,
-``<route>_p99_ms_<n>`` (wrk's latency percentiles) and ``<route>_failed_<n>`` (answers other than 201
-plus socket errors), and ``insert_vs_bare_ratio_<n>`` and ``submit_vs_bare_ratio_<n>`` (requests/s over
-the bare view's). ``<route>_cpu_us_per_request_<n>`` is the CPU time (user and system) a request took, in
-microseconds, over every process that served it, and ``..._<n>_web``, ``_postgres``, ``_redis`` and ``_wrk``
-split it: the web workers, all PostgreSQL processes, Redis and the load tool. Other work on the machine
-lowers requests/s far more than what a request costs, so these figures compare better across runs (on this
-virtual machine they still move by about 15% from run to run).
+For each route and each connection count it prints ``<route>_rps_<n>`` (over all its rounds),
+``<route>_p50_ms_<n>`` and ``<route>_p99_ms_<n>`` (wrk's latency percentiles: the median round's p50, the
+worst round's p99) and ``<route>_failed_<n>`` (answers other than 201 plus socket errors), and
+``insert_vs_bare_ratio_<n>`` and ``submit_vs_bare_ratio_<n>`` (requests/s over the bare view's: the median
+of the rounds' ratios, each round's printed in ``..._rounds``). ``<route>_cpu_us_per_request_<n>`` is
+the CPU time (user and system) a request took, in microseconds, over every process that served it, and
+``..._<n>_web``, ``_postgres``, ``_redis`` and ``_wrk`` split it: the web workers, all PostgreSQL
+processes, Redis and the load tool. Other work on the machine lowers requests/s far more than what a
+request costs, so these figures compare better across runs (on this virtual machine they still move by
+about 15% from run to run).
 
 Then it checks the database against what was acknowledged, warm-ups included: ``acknowledged`` (201 answers),
 ``stored`` (acknowledged receipt codes found in the database), ``lost`` (acknowledged, not stored) and
@@ -40,7 +45,7 @@ receipt code acknowledged twice). Submissions the server committed while wrk was
 stored but not acknowledged; ``stored_unacknowledged`` counts them. ``intake_pending`` counts the suggestions
 whose intake has not run yet (all of them without ``--task-worker``).
 
-It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run`` and
+It prints first what it ran with: ``workers``, ``threads_per_worker``, ``seconds_per_run``, ``rounds`` and
 ``load_average_1m`` (other work on the machine lowers every figure; compare runs made on a quiet one).
 
 With ``--profile DIR``, one more submit run at 64 connections follows with py-spy sampling every worker
@@ -56,8 +61,8 @@ install gunicorn``), PostgreSQL and Redis on loopback; without any of them it st
 
 Run from the project root::
 
-    .venv/bin/python bench/intake.py                 # 15 s per measured run (about 2 minutes in all)
-    .venv/bin/python bench/intake.py --small         # 3 s per run: the CI smoke run
+    .venv/bin/python bench/intake.py                 # 3 rounds of 5 s runs (about 3 minutes in all)
+    .venv/bin/python bench/intake.py --small         # 1 round of 3 s runs: the CI smoke run
     .venv/bin/python bench/intake.py --workers 5 --threads 2    # other gunicorn settings
     .venv/bin/python bench/intake.py --profile var/intake-profile   # and where a worker's time goes
 
@@ -77,6 +82,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,7 +105,8 @@ POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE_PREFIX = "dalun_bench_intake_"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CONNECTIONS = (16, 64)
-FULL_SECONDS, SMALL_SECONDS = 15, 3
+FULL_SECONDS, SMALL_SECONDS = 5, 3
+FULL_ROUNDS, SMALL_ROUNDS = 3, 1
 WARM_UP_SECONDS = 1
 WRK_THREADS = 2
 ROUTES = {"bare": "/bench/bare/", "insert": "/bench/insert/", "submit": "/api/suggestions"}
@@ -187,6 +194,7 @@ def main() -> None:
     arguments = _arguments()
     _require_tools(arguments.profile is not None)
     seconds = arguments.duration or (SMALL_SECONDS if arguments.small else FULL_SECONDS)
+    arguments.rounds = arguments.rounds or (SMALL_ROUNDS if arguments.small else FULL_ROUNDS)
     _stop_on_sigterm()
     _drop_abandoned_databases()
     with (
@@ -213,6 +221,9 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--small", action="store_true", help=f"smoke size: {SMALL_SECONDS} s per run")
     parser.add_argument("--duration", type=int, help=f"seconds per measured run (default {FULL_SECONDS})")
+    parser.add_argument(
+        "--rounds", type=int, help=f"rounds of the three routes per connection count (default {FULL_ROUNDS})"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per worker; over 1 means gthread (default 1: sync)"
@@ -452,38 +463,29 @@ def _measure(
         f"workers: {arguments.workers}",
         f"threads_per_worker: {arguments.threads}",
         f"seconds_per_run: {seconds}",
+        f"rounds: {arguments.rounds}",
         f"task_worker_during_runs: {int(bool(arguments.task_worker))}",
         f"load_average_1m: {os.getloadavg()[0]:.2f}",  # other work on the machine lowers every figure
     ]
     codes: list[str] = []
     failed_submissions = 0
     for connections in CONNECTIONS:
-        runs: dict[str, Run] = {}
-        for name, path in ROUTES.items():
-            tag = f"{name}{connections}"
-            warm = _wrk(server, script, path, f"{tag}w", connections, WARM_UP_SECONDS, work)
-            _pause()
-            run = _wrk(server, script, path, tag, connections, seconds, work)
-            _pause()
-            runs[name] = run
-            if name == "submit":
-                codes += _codes(work, f"{tag}w") + _codes(work, tag)
-                failed_submissions += warm.failed + run.failed
-        for name, run in runs.items():
-            cpu_us = sum(run.cpu_seconds.values()) / run.requests * 1e6
-            lines += [
-                f"{name}_rps_{connections}: {run.rps:.1f}",
-                f"{name}_p50_ms_{connections}: {run.p50_ms:.1f}",
-                f"{name}_p99_ms_{connections}: {run.p99_ms:.1f}",
-                f"{name}_failed_{connections}: {run.failed}",
-                f"{name}_cpu_us_per_request_{connections}: {cpu_us:.0f}",
-            ]
-            lines += [
-                f"{name}_cpu_us_per_request_{connections}_{group}: {spent / run.requests * 1e6:.0f}"
-                for group, spent in run.cpu_seconds.items()
-            ]
-        for name in ("insert", "submit"):
-            lines.append(f"{name}_vs_bare_ratio_{connections}: {runs[name].rps / runs['bare'].rps:.3f}")
+        rounds: list[dict[str, Run]] = []
+        for number in range(arguments.rounds):
+            runs: dict[str, Run] = {}
+            names = list(ROUTES)
+            for name in names[number % len(names) :] + names[: number % len(names)]:  # each goes first once
+                tag = f"{name}{connections}r{number}"
+                warm = _wrk(server, script, ROUTES[name], f"{tag}w", connections, WARM_UP_SECONDS, work)
+                _pause()
+                run = _wrk(server, script, ROUTES[name], tag, connections, seconds, work)
+                _pause()
+                runs[name] = run
+                if name == "submit":
+                    codes += _codes(work, f"{tag}w") + _codes(work, tag)
+                    failed_submissions += warm.failed + run.failed
+            rounds.append(runs)
+        lines += _figures(connections, rounds)
     if arguments.profile:
         # A run of its own: sampling four workers takes CPU from them, so its figures are not printed.
         connections = CONNECTIONS[-1]
@@ -493,6 +495,35 @@ def _measure(
         failed_submissions += run.failed
     count_lines, consistent = _count(codes)
     return lines + count_lines, consistent and failed_submissions == 0
+
+
+def _figures(connections: int, rounds: list[dict[str, Run]]) -> list[str]:
+    """The figures of each route over the rounds: requests/s and CPU over all its runs, the median p50, the
+    worst p99; each ratio is the median of the rounds' ratios (runs a few seconds apart, so that a change
+    in the machine's speed between rounds moves both sides of a ratio alike)."""
+    lines: list[str] = []
+    for name in ROUTES:
+        route = [runs[name] for runs in rounds]
+        requests = sum(run.requests for run in route)
+        cpu = {group: sum(run.cpu_seconds[group] for run in route) for group in CPU_GROUPS}
+        lines += [
+            f"{name}_rps_{connections}: {requests / sum(run.seconds for run in route):.1f}",
+            f"{name}_p50_ms_{connections}: {statistics.median(run.p50_ms for run in route):.1f}",
+            f"{name}_p99_ms_{connections}: {max(run.p99_ms for run in route):.1f}",
+            f"{name}_failed_{connections}: {sum(run.failed for run in route)}",
+            f"{name}_cpu_us_per_request_{connections}: {sum(cpu.values()) / requests * 1e6:.0f}",
+        ]
+        lines += [
+            f"{name}_cpu_us_per_request_{connections}_{group}: {spent / requests * 1e6:.0f}"
+            for group, spent in cpu.items()
+        ]
+    for name in ("insert", "submit"):
+        ratios = [runs[name].rps / runs["bare"].rps for runs in rounds]
+        lines.append(f"{name}_vs_bare_ratio_{connections}: {statistics.median(ratios):.3f}")
+        lines.append(
+            f"{name}_vs_bare_ratio_{connections}_rounds: {','.join(f'{ratio:.3f}' for ratio in ratios)}"
+        )
+    return lines
 
 
 def _pause() -> None:
