@@ -232,6 +232,7 @@ AXES_CLIENT_IP_CALLABLE = "dalun.web.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "dalun.web.throttling.lockout_response"
 
 # Public rate limits (429 with Retry-After) may be tuned per deployment: requests per window in seconds.
+DALUN_SUGGESTION_LIMIT, DALUN_SUGGESTION_LIMIT_WINDOW = 10, 3600  # per network, portal and API together
 for _limit in ("DALUN_API_READ_LIMIT", "DALUN_SUGGESTION_LIMIT"):
     for _name in (_limit, f"{_limit}_WINDOW"):
         if _name in os.environ:

@@ -75,7 +75,7 @@ class Suggestion(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged", db_index=False
     )
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="", db_default="")  # set on publication
     support_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
     routed_at = models.DateTimeField(null=True, blank=True)

@@ -13,41 +13,57 @@ bytes. So it is one statement, one row:
   elsewhere. Statements running at the same moment do not see one another, so a burst from one network
   may pass the limit by as many submissions as were being written at once (at most the web workers);
 - the columns the submission does not know take their database defaults, which the model declares equal
-  to its own (``db_default``).
+  to its own (``db_default``); the search key, for one, is made when a suggestion is published.
 
 The same statement serves PostgreSQL and SQLite (``INSERT ... SELECT ... ON CONFLICT`` on the partial index,
 ``RETURNING``). When it returns no id, :func:`refusal` tells a taken key from a network over its limit.
+
+Its Python is kept as lean as its SQL, for under load the web workers' CPU is what limits submissions per
+second: the row is a :class:`Submission` of values as stored (the ORM's per-field preparation cost more
+than the rest of the request's own code), it is sent through psycopg's ``RawCursor`` with server-side
+parameters, prepared once per connection, and the model instance is built from what was stored
+(:func:`saved`), not through the model's keyword constructor.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
+import itertools
 import math
+import operator
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from django.db import connection
-from django.db.models import CharField, Field, TextField
+from django.db.models import NOT_PROVIDED, CharField, Field, TextField, Value
 
 from dalun.voices.models import Suggestion
 
-# What a submission sets; every other column of the row takes its default.
-SUBMITTED = (
-    "campaign",
-    "title",
-    "text",
-    "category",
-    "concerns_unit",
-    "receipt_code",
-    "contact_encrypted",
-    "search_text",
-    "submitted_at",
-    "idempotency_key",
-    "request_hash",
-    "network",
-)
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The columns a public submission sets, with their values as stored; every other takes its default."""
+
+    campaign_id: int
+    title: str
+    text: str
+    category_id: int | None
+    concerns_unit_id: int | None
+    receipt_code: str
+    contact_encrypted: bytes | None
+    submitted_at: datetime.datetime
+    idempotency_key: str | None
+    request_hash: str
+    network: str
+
+
+SUBMITTED = tuple(field.name for field in dataclasses.fields(Submission))
+_values_of = operator.attrgetter(*SUBMITTED)  # not dataclasses.astuple(), which deep-copies every value
 
 
 @dataclass(frozen=True)
@@ -58,54 +74,131 @@ class FloodLimit:
     window: int
 
 
-def insert_submission(suggestion: Suggestion, flood: FloodLimit) -> int | None:
-    """Insert the unsaved ``suggestion`` unless its network is over ``flood`` (a network of "" is not
-    limited); its id, or None when nothing was written (see :func:`refusal`).
-
-    Values are prepared as the ORM prepares them (``submitted_at`` is stamped here, as ``save()`` would).
-    """
-    values = [field.get_db_prep_save(field.pre_save(suggestion, add=True), connection) for field in _fields()]
-    since = connection.ops.adapt_datetimefield_value(
-        suggestion.submitted_at - datetime.timedelta(seconds=flood.window)
-    )
-    params = [suggestion.network, since, flood.limit, *values, flood.limit]
+def insert_submission(row: Submission, flood: FloodLimit) -> int | None:
+    """Insert ``row`` unless its network is over ``flood`` (a network of "" is not limited); its id, or None
+    when nothing was written (see :func:`refusal`)."""
+    values = _values_of(row) if connection.vendor == "postgresql" else _sqlite_values(row)
+    since = row.submitted_at - datetime.timedelta(seconds=flood.window)
+    params = [row.network, connection.ops.adapt_datetimefield_value(since), flood.limit, *values, flood.limit]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_statement(connection.vendor), params)
             found = cursor.fetchone()
         return found[0] if found else None
-    # psycopg's own cursor, which binds the parameters on the server and prepares the statement once per
-    # connection (settings: prepare_threshold); planning it anew each time cost more than running it.
-    # Django's cursors quote parameters into the SQL in Python and never prepare. Wrapped as Django wraps
-    # its own, so the statement is logged, counted and has its errors translated like any other.
+    # psycopg's RawCursor binds the parameters on the server and, from the statement's 5th run on a
+    # connection (settings: prepare_threshold), runs it prepared: planning it anew cost more than running
+    # it. Django's cursors quote parameters into the SQL in Python and never prepare.
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(raw) as cursor:  # type: ignore[arg-type]  # the stubs type it as a wrapper of Django's
-        cursor.execute(_statement(connection.vendor), params)  # prepared from its 5th run on a connection
-        found = cursor.fetchone()
+    statement = _statement(connection.vendor)
+    if connection.queries_logged or connection.execute_wrappers:
+        # Wrapped as Django wraps its own cursors, so that the statement is logged and counted.
+        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+        with wrap(psycopg.RawCursor(connection.connection)) as cursor:  # type: ignore[arg-type]
+            cursor.execute(statement, params)
+            found = cursor.fetchone()
+    else:
+        # What Django's wrapper does besides logging, without the wrapper, on a cursor kept for the purpose.
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            shared = _cursor(connection.connection)
+            shared.execute(statement, params)
+            found = shared.fetchone()
     return found[0] if found else None
 
 
-def refusal(suggestion: Suggestion, flood: FloodLimit) -> int | None:
+def refusal(row: Submission, flood: FloodLimit) -> int | None:
     """Why :func:`insert_submission` wrote nothing: the seconds until the network may send again when it is
     over its limit, else None (the idempotency key is taken)."""
-    since = suggestion.submitted_at - datetime.timedelta(seconds=flood.window)
+    since = row.submitted_at - datetime.timedelta(seconds=flood.window)
     recent = list(
-        Suggestion.objects.filter(network=suggestion.network, submitted_at__gt=since)
+        Suggestion.objects.filter(network=row.network, submitted_at__gt=since)
         .order_by("-submitted_at")
         .values_list("submitted_at", flat=True)[: flood.limit]
     )
-    if not suggestion.network or len(recent) < flood.limit:
+    if not row.network or len(recent) < flood.limit:
         return None
     # Sliding window: a place frees up when the oldest of the last ``limit`` suggestions leaves it.
     frees_at = recent[-1] + datetime.timedelta(seconds=flood.window)
-    return max(1, math.ceil((frees_at - suggestion.submitted_at).total_seconds()))
+    return max(1, math.ceil((frees_at - row.submitted_at).total_seconds()))
+
+
+def saved(row: Submission, pk: int, **related: Any) -> Suggestion:
+    """The suggestion as :func:`insert_submission` stored ``row`` under ``pk``: the other columns hold
+    their defaults. ``related`` objects (``campaign=...``) are attached, so reading them costs no query."""
+    layout = _layout()
+    values = list(layout.defaults)
+    for index, make in layout.made:
+        values[index] = make()
+    for index, value in zip(layout.submitted, (*_values_of(row), pk), strict=True):
+        values[index] = value
+    suggestion = Suggestion.from_db(connection.alias, layout.names, values)
+    for name, value in related.items():
+        if value is not None:
+            setattr(suggestion, name, value)
+    return suggestion
+
+
+# One cursor per connection for the hot path; it goes with its connection.
+_cursors: weakref.WeakKeyDictionary[psycopg.Connection[Any], psycopg.RawCursor[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cursor(raw: psycopg.Connection[Any]) -> psycopg.RawCursor[Any]:
+    cursor = _cursors.get(raw)
+    if cursor is None or cursor.closed:
+        cursor = _cursors[raw] = psycopg.RawCursor(raw)
+    return cursor
+
+
+def _sqlite_values(row: Submission) -> list[Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return [adapt(value) if isinstance(value, datetime.datetime) else value for value in _values_of(row)]
 
 
 @functools.cache
 def _fields() -> list[Field[Any, Any]]:
     return [Suggestion._meta.get_field(name) for name in SUBMITTED]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A suggestion's columns in the model's order, for :func:`saved`: what the statement leaves to the
+    defaults (constants, and those made anew for each row) and where its own values go."""
+
+    names: list[str]
+    defaults: list[Any]
+    made: list[tuple[int, Callable[[], Any]]]
+    submitted: list[int]  # the positions of SUBMITTED, then of the id
+
+
+@functools.cache
+def _layout() -> _Layout:
+    fields = Suggestion._meta.concrete_fields
+    names = [str(field.attname) for field in fields]
+    made = [(index, field.default) for index, field in enumerate(fields) if _made_anew(field)]
+    return _Layout(
+        names=names,
+        defaults=[_default(field) for field in fields],
+        made=made,
+        submitted=[names.index(name) for name in (*SUBMITTED, "id")],
+    )
+
+
+def _made_anew(field: Field[Any, Any]) -> bool:
+    return field.has_default() and callable(field.default)  # a default=list, say, is made for each row
+
+
+def _default(field: Field[Any, Any]) -> Any:
+    """What the column holds when the statement leaves it out: its default, or its database default."""
+    if _made_anew(field):
+        return None
+    if field.has_default() or field.db_default is NOT_PROVIDED:
+        return field.get_default()
+    stored = field.db_default.value if isinstance(field.db_default, Value) else field.db_default
+    if hasattr(stored, "resolve_expression"):
+        raise TypeError(f"{field.name}: only a constant database default is known without reading the row")
+    return stored
 
 
 @functools.cache
@@ -114,22 +207,27 @@ def _statement(vendor: str) -> str:
     table = quote(Suggestion._meta.db_table)
     network, submitted_at, key = quote("network"), quote("submitted_at"), quote("idempotency_key")
     columns = ", ".join(quote(str(field.column)) for field in _fields())
-    values = ", ".join(_parameter_marker(field, vendor) for field in _fields())
+    # Parameters in order: the network, the window's start and the limit, the row's values, the limit.
+    # psycopg's RawCursor numbers them ($1, $2 ...); Django's cursors take %s.
+    markers = (f"${n}" for n in itertools.count(1)) if vendor == "postgresql" else itertools.repeat("%s")
+    recent = next(markers), next(markers), next(markers)
+    values = ", ".join(_typed(next(markers), field, vendor) for field in _fields())
     # The network's latest suggestions in the window, up to the limit: no more rows are read than that.
-    recent = (
-        f"SELECT 1 FROM {table} WHERE {network} = %s AND {network} <> '' AND {submitted_at} > %s"
-        f" ORDER BY {submitted_at} DESC LIMIT %s"
+    latest = (
+        f"SELECT 1 FROM {table} WHERE {network} = {recent[0]} AND {network} <> ''"
+        f" AND {submitted_at} > {recent[1]} ORDER BY {submitted_at} DESC LIMIT {recent[2]}"
     )
+    limit = next(markers)
     return (
-        f"WITH recent AS ({recent})"  # noqa: S608 (names quoted, values bound)
-        f" INSERT INTO {table} ({columns}) SELECT {values} WHERE (SELECT count(*) FROM recent) < %s"
+        f"WITH recent AS ({latest})"  # noqa: S608 (names quoted, values bound)
+        f" INSERT INTO {table} ({columns}) SELECT {values} WHERE (SELECT count(*) FROM recent) < {limit}"
         f" ON CONFLICT ({key}) WHERE {key} IS NOT NULL DO NOTHING RETURNING {quote('id')}"
     )
 
 
-def _parameter_marker(field: Field[Any, Any], vendor: str) -> str:
+def _typed(marker: str, field: Field[Any, Any], vendor: str) -> str:
     # In a SELECT list a bound parameter has no type of its own on PostgreSQL (NULL and numbers would be
     # text): cast it to its column's. Text needs no cast, and a cast to varchar(n) would truncate silently.
     if vendor != "postgresql" or isinstance(field, (CharField, TextField)):
-        return "%s"
-    return f"%s::{field.db_type(connection)}"  # a foreign key's type is its target's
+        return marker
+    return f"{marker}::{field.db_type(connection)}"  # a foreign key's type is its target's

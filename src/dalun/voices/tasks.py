@@ -12,9 +12,13 @@ is enqueued after commit. The intake itself is idempotent, so a task run twice n
 from __future__ import annotations
 
 import datetime
+import functools
+from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks import task
 
@@ -32,9 +36,16 @@ def suggestion_intake(suggestion_ids: list[int]) -> int:
     return sum(intake(suggestion_id=suggestion_id) for suggestion_id in suggestion_ids)
 
 
+@functools.cache
 def _queue_in_database() -> bool:
     backend = suggestion_intake.get_backend()
     return type(backend).__module__.startswith("django_tasks_db")
+
+
+@receiver(setting_changed)
+def _forget_queue(*, setting: str, **kwargs: Any) -> None:
+    if setting == "TASKS":
+        _queue_in_database.cache_clear()
 
 
 def schedule_intake(suggestion_id: int) -> None:

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from dalun.audit.services import audit_record
+from dalun.engines.text import search_key
 from dalun.org import policy
 from dalun.voices import contact as contact_crypto
 from dalun.voices.choices import Moderation
@@ -36,6 +37,8 @@ def suggestion_publish(*, actor: Any, suggestion: Suggestion) -> Suggestion:
     current = locked_for_moderator(actor, suggestion)
     if current.moderation not in {Moderation.PENDING, Moderation.REJECTED}:
         raise ValidationError(_("Only a suggestion awaiting moderation can be published."))
+    # Made here, not at submission: only published suggestions are searched, and the public write stays lean.
+    current.search_text = search_key(current.title, current.text)
     return _set_moderation(actor, current, Moderation.PUBLISHED)
 
 

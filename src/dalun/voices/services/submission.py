@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,7 +26,6 @@ from dalun.apikeys.idempotency import Claim, KeyTaken
 from dalun.audit.services import audit_record
 from dalun.campaigns.models import Campaign, ProblemCategory
 from dalun.campaigns.services import phase_allows
-from dalun.engines.text import search_key
 from dalun.ledger import services as ledger_services
 from dalun.org import policy
 from dalun.org.choices import Role
@@ -43,7 +42,8 @@ from dalun.voices.services._shared import (
     TITLE_MAX,
     clean_text,
 )
-from dalun.voices.submission_statement import FloodLimit, insert_submission, refusal
+from dalun.voices.submission_statement import FloodLimit, Submission, insert_submission, refusal, saved
+from dalun.voices.tasks import schedule_intake
 from dalun.web.ratelimit import RateLimited
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
@@ -57,8 +57,7 @@ def new_receipt_code() -> str:
 def flood_limit() -> FloodLimit:
     """The suggestions one network may send (portal and API together), per window in seconds."""
     return FloodLimit(
-        limit=int(getattr(settings, "DALUN_SUGGESTION_LIMIT", 10)),
-        window=int(getattr(settings, "DALUN_SUGGESTION_LIMIT_WINDOW", 3600)),
+        limit=int(settings.DALUN_SUGGESTION_LIMIT), window=int(settings.DALUN_SUGGESTION_LIMIT_WINDOW)
     )
 
 
@@ -105,30 +104,29 @@ def suggestion_submit(
         ledger_services.checked_upload(upload, max_bytes=ATTACHMENT_MAX_BYTES, field="attachments")
         for upload in files
     ]
-    suggestion = Suggestion(
-        campaign=campaign,
+    row = Submission(
+        campaign_id=campaign.pk,
         title=title,
         text=text,
-        category=category,
-        concerns_unit=concerns_unit,
+        category_id=category.pk if category else None,
+        concerns_unit_id=concerns_unit.pk if concerns_unit else None,
         receipt_code=new_receipt_code(),
         contact_encrypted=contact_crypto.encrypt(contact),
-        search_text=search_key(title, text),
+        submitted_at=timezone.now(),
         idempotency_key=claim.key if claim else None,
         request_hash=claim.request_hash if claim else "",
         network=network,
     )
     flood = flood_limit()
-    from dalun.voices.tasks import schedule_intake
-
     # One statement in autocommit (one round trip, one commit) unless files come with it.
     with transaction.atomic() if files else contextlib.nullcontext():
-        suggestion_id = insert_submission(suggestion, flood)
+        suggestion_id = insert_submission(row, flood)
         if suggestion_id is None:
-            retry_after = refusal(suggestion, flood)
+            retry_after = refusal(row, flood)
             raise KeyTaken() if retry_after is None else RateLimited(retry_after)
-        suggestion.pk = suggestion_id
-        suggestion._state.adding, suggestion._state.db = False, connection.alias
+        suggestion = saved(
+            row, suggestion_id, campaign=campaign, category=category, concerns_unit=concerns_unit
+        )
         for upload, kind in zip(files, kinds, strict=True):
             Attachment.objects.create(
                 suggestion=suggestion,
