@@ -16,16 +16,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import BaseModel
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 255
@@ -91,16 +90,17 @@ def clean_key(value: str | None) -> str | None:
     return value
 
 
-def fingerprint(payload: Any) -> str:
-    """A keyed hash of the request's content: equal for a retry, not reversible from the database."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+def fingerprint(payload: BaseModel) -> str:
+    """A keyed hash of the request's validated body: equal for a retry (its JSON has the schema's field
+    order, whatever the order sent), not reversible from the database."""
+    canonical = payload.model_dump_json().encode()
+    return hmac.new(settings.SECRET_KEY.encode(), canonical, hashlib.sha256).hexdigest()
 
 
 def idempotent_write(
     *,
     key: str | None,
-    payload: Any,
+    payload: BaseModel,
     status: int,
     write: Callable[[Claim | None], dict[str, Any]],
     records: KeyedRecords,

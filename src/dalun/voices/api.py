@@ -341,7 +341,7 @@ def submit_suggestion(request: HttpRequest, payload: SuggestionIn) -> JsonRespon
 
     outcome = idempotent_write(
         key=key,
-        payload=payload.model_dump(),
+        payload=payload,
         status=201,
         write=write,
         records=SubmittedSuggestions(),
