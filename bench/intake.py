@@ -18,7 +18,7 @@ campaign in a phase that takes suggestions.
 wrk then drives, for a bounded time at 16 and then 64 connections (2 wrk threads), three routes of the same
 server, each after a one-second warm-up; before every run the server's queue is let drain (no connection of
 it busy in PostgreSQL) and a CHECKPOINT flushes the dirty pages, so no run pays for the previous one. The
-three routes run in rounds (3 by default, each route first in one of them), so that the ratios compare runs
+three routes run in rounds (5 by default, each route first in turn), so that the ratios compare runs
 made seconds apart: on a shared virtual machine the speed drifts from minute to minute, and one long run per
 route measured the drift as much as the routes:
 
@@ -61,7 +61,7 @@ install gunicorn``), PostgreSQL and Redis on loopback; without any of them it st
 
 Run from the project root::
 
-    .venv/bin/python bench/intake.py                 # 3 rounds of 5 s runs (about 3 minutes in all)
+    .venv/bin/python bench/intake.py                 # 5 rounds of 5 s runs (about 5 minutes in all)
     .venv/bin/python bench/intake.py --small         # 1 round of 3 s runs: the CI smoke run
     .venv/bin/python bench/intake.py --workers 5 --threads 2    # other gunicorn settings
     .venv/bin/python bench/intake.py --profile var/intake-profile   # and where a worker's time goes
@@ -106,7 +106,7 @@ DATABASE_PREFIX = "dalun_bench_intake_"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CONNECTIONS = (16, 64)
 FULL_SECONDS, SMALL_SECONDS = 5, 3
-FULL_ROUNDS, SMALL_ROUNDS = 3, 1
+FULL_ROUNDS, SMALL_ROUNDS = 5, 1
 WARM_UP_SECONDS = 1
 WRK_THREADS = 2
 ROUTES = {"bare": "/bench/bare/", "insert": "/bench/insert/", "submit": "/api/suggestions"}
