@@ -279,6 +279,11 @@ def test_bad_submissions_are_refused_naming_the_field_and_save_nothing(client, c
     assert not Suggestion.objects.exists()
 
 
+def test_a_body_that_is_not_an_object_is_told_to_send_one(client, campaign):
+    error = assert_error_shape(post(client, ["标题", "正文"], key="k-list"), 422, "invalid")
+    assert error["fields"] == {"request": ["Send a JSON object with the fields of the schema."]}
+
+
 @pytest.mark.parametrize(
     ("raw", "status", "content_type"),
     [

@@ -76,6 +76,9 @@ def error_response(
     )
 
 
+NOT_AN_OBJECT = "Send a JSON object with the fields of the schema."
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
@@ -85,7 +88,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
             # ("body", "payload", "version") names the field "version": drop the source and the body's name.
             location = location[2:] if location[0] == "body" else location[1:]
         name = ".".join(str(part) for part in location) or "request"
-        fields.setdefault(name, []).append(error.get("msg", "invalid"))
+        # pydantic names its own model class when the body is not an object: say what to send instead.
+        message = NOT_AN_OBJECT if error.get("type") in {"model_type", "dict_type"} else error.get("msg")
+        fields.setdefault(name, []).append(message or "invalid")
     return error_response(request, 422, "invalid", "The request is not valid.", fields)
 
 
