@@ -108,11 +108,6 @@ def _database() -> dict[str, Any]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
             "transaction_mode": "IMMEDIATE",
         }
-    else:
-        # psycopg prepares a statement it runs often on a connection (the public submission's: planning it
-        # cost more than running it). Django's own cursors bind on the client and never prepare. Behind
-        # PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set.
-        config.setdefault("OPTIONS", {})["prepare_threshold"] = 5
     return config
 
 

@@ -1,17 +1,37 @@
 """The public submission's hand-built INSERT stores exactly what the ORM would, on both databases, and the
-instance built from it is the row as stored."""
+instance built from it is the row as stored.
+
+Each test runs twice: inside a transaction (Django's cursor) and in autocommit, where on PostgreSQL the
+statement goes to libpq directly, prepared.
+"""
 
 import dataclasses
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dalun.voices import contact
 from dalun.voices.models import Suggestion
-from dalun.voices.submission_statement import FloodLimit, Submission, insert_submission, saved
+from dalun.voices.submission_statement import FloodLimit, Submission, _on_its_own, insert_submission, saved
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        pytest.param("in a transaction", id="in-transaction"),
+        pytest.param("on its own", id="autocommit", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def statement_path(request):
+    """Which way the statement goes (checked once the database is set up), so that each is tested."""
+    request.getfixturevalue("seeded_transactional_db" if request.param == "on its own" else "db")
+    on_its_own = request.param == "on its own" and connection.vendor == "postgresql"
+    assert _on_its_own(connection) is on_its_own
+    return request.param
+
 
 UNLIMITED = FloodLimit(limit=1000, window=3600)
 CONTACT = "13800138000"
@@ -82,3 +102,45 @@ def test_a_database_error_comes_as_django_reports_it(campaign, unit):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_submission(same_receipt, UNLIMITED)
     assert Suggestion.objects.count() == 1
+
+
+def test_the_statement_joins_the_transaction_it_is_written_in(campaign, unit):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert insert_submission(
+            submission(campaign, unit, key="undone", receipt="XXXX-YYYY-ZZZZ"), UNLIMITED
+        )
+        raise RuntimeError("the rest of the submission failed")
+    assert not Suggestion.objects.exists()
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's text and libpq")
+
+
+@on_postgresql
+def test_text_with_a_nul_character_is_refused_not_cut(campaign, unit):
+    row = dataclasses.replace(
+        submission(campaign, unit, key="nul", receipt="ABAB-CDCD-EFEF"), text="前\x00后"
+    )
+    with pytest.raises(DataError, match="NUL"):
+        insert_submission(row, UNLIMITED)
+    assert not Suggestion.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("statement_path", ["on its own"], indirect=True)
+def test_the_prepared_statement_is_prepared_again_when_the_server_forgets_it(campaign, unit):
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'dalun_public_submission'"
+            )
+            return cursor.fetchone()[0]
+
+    assert insert_submission(submission(campaign, unit, key="a", receipt="AAAA-AAAA-AAAA"), UNLIMITED)
+    assert insert_submission(submission(campaign, unit, key="b", receipt="BBBB-BBBB-BBBB"), UNLIMITED)
+    assert prepared() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert insert_submission(submission(campaign, unit, key="c", receipt="CCCC-CCCC-CCCC"), UNLIMITED)
+    assert prepared() == 1 and Suggestion.objects.count() == 3

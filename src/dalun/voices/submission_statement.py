@@ -20,13 +20,15 @@ The same statement serves PostgreSQL and SQLite (``INSERT ... SELECT ... ON CONF
 
 Its Python is kept as lean as its SQL, for under load the web workers' CPU is what limits submissions per
 second: the row is a :class:`Submission` of values as stored (the ORM's per-field preparation cost more
-than the rest of the request's own code), it is sent through psycopg's ``RawCursor`` with server-side
-parameters, prepared once per connection, and the model instance is built from what was stored
-(:func:`saved`), not through the model's keyword constructor.
+than the rest of the request's own code); in autocommit it goes to libpq directly, prepared once per
+connection (:func:`_run_prepared`), else through Django's cursor; and the model instance is built from
+what was stored (:func:`saved`), not through the model's keyword constructor. (A prepared statement
+behind PgBouncer in transaction mode needs PgBouncer 1.21+ with ``max_prepared_statements`` set.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -34,13 +36,15 @@ import itertools
 import math
 import operator
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, CharField, Field, TextField, Value
+from psycopg.pq import DiagnosticField, ExecStatus
 
 from dalun.voices.models import Suggestion
 
@@ -80,29 +84,12 @@ def insert_submission(row: Submission, flood: FloodLimit) -> int | None:
     values = _values_of(row) if connection.vendor == "postgresql" else _sqlite_values(row)
     since = row.submitted_at - datetime.timedelta(seconds=flood.window)
     params = [row.network, connection.ops.adapt_datetimefield_value(since), flood.limit, *values, flood.limit]
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_statement(connection.vendor), params)
-            found = cursor.fetchone()
-        return found[0] if found else None
-    # psycopg's RawCursor binds the parameters on the server and, from the statement's 5th run on a
-    # connection (settings: prepare_threshold), runs it prepared: planning it anew cost more than running
-    # it. Django's cursors quote parameters into the SQL in Python and never prepare.
-    connection.ensure_connection()
-    statement = _statement(connection.vendor)
-    if connection.queries_logged or connection.execute_wrappers:
-        # Wrapped as Django wraps its own cursors, so that the statement is logged and counted.
-        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-        with wrap(psycopg.RawCursor(connection.connection)) as cursor:  # type: ignore[arg-type]
-            cursor.execute(statement, params)
-            found = cursor.fetchone()
-    else:
-        # What Django's wrapper does besides logging, without the wrapper, on a cursor kept for the purpose.
-        connection.validate_no_broken_transaction()
+    if _on_its_own(connection):
         with connection.wrap_database_errors:
-            shared = _cursor(connection.connection)
-            shared.execute(statement, params)
-            found = shared.fetchone()
+            return _run_prepared(connection.connection, params)
+    with _cursor() as cursor:
+        cursor.execute(_statement(connection.vendor), params)
+        found = cursor.fetchone()
     return found[0] if found else None
 
 
@@ -138,17 +125,80 @@ def saved(row: Submission, pk: int, **related: Any) -> Suggestion:
     return suggestion
 
 
-# One cursor per connection for the hot path; it goes with its connection.
-_cursors: weakref.WeakKeyDictionary[psycopg.Connection[Any], psycopg.RawCursor[Any]] = (
-    weakref.WeakKeyDictionary()
-)
+def _on_its_own(db: BaseDatabaseWrapper) -> bool:
+    """Can the statement go straight to libpq: PostgreSQL, in autocommit (a transaction of its own, so that
+    no BEGIN psycopg would have sent first is skipped), and neither logged nor wrapped (which Django's
+    cursor does)?"""
+    return (
+        db.vendor == "postgresql" and db.get_autocommit() and not (db.queries_logged or db.execute_wrappers)
+    )
 
 
-def _cursor(raw: psycopg.Connection[Any]) -> psycopg.RawCursor[Any]:
-    cursor = _cursors.get(raw)
-    if cursor is None or cursor.closed:
-        cursor = _cursors[raw] = psycopg.RawCursor(raw)
-    return cursor
+@contextlib.contextmanager
+def _cursor() -> Iterator[Any]:
+    """Django's cursor: on PostgreSQL over psycopg's RawCursor, which takes the ``$n`` parameters."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    raw = psycopg.RawCursor(connection.connection)
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:  # type: ignore[arg-type]
+        yield cursor
+
+
+# The statement is prepared on a connection the first time it runs there, under a name of its own; a
+# connection leaves the set when it is closed and collected.
+_PREPARED_NAME = b"dalun_public_submission"
+_prepared_on: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+_TEXT, _BINARY = 0, 1  # libpq's parameter formats
+_UNKNOWN_STATEMENT = b"26000"  # SQLSTATE invalid_sql_statement_name
+
+
+def _run_prepared(raw: psycopg.Connection[Any], params: list[Any]) -> int | None:
+    """Run the statement through psycopg's libpq wrapper, prepared: one C call that sends it and waits.
+
+    Under load the web workers' CPU limits submissions per second, and psycopg's cursor layer (its
+    generators, dumpers and result objects) cost a worker about a tenth of a submission's CPU, measured
+    under gunicorn (less in a tight loop, where its code stays in the caches). Parameters go as text (bytes
+    as binary) and PostgreSQL types them from the statement's casts and columns.
+    """
+    pgconn = raw.pgconn
+    encoding = raw.info.encoding
+    values = [_wire(value, encoding) for value in params]
+    formats = [_BINARY if isinstance(value, bytes) else _TEXT for value in params]
+    for _attempt in range(2):
+        if raw not in _prepared_on:
+            statement = _statement(connection.vendor).encode(encoding)
+            _raise_unless(pgconn.prepare(_PREPARED_NAME, statement), ExecStatus.COMMAND_OK, encoding)
+            _prepared_on.add(raw)
+        result = pgconn.exec_prepared(_PREPARED_NAME, values, formats)  # type: ignore[arg-type]
+        if result.error_field(DiagnosticField.SQLSTATE) != _UNKNOWN_STATEMENT:
+            break
+        _prepared_on.discard(raw)  # the server forgot it (DEALLOCATE ALL, DISCARD ALL): prepare it again
+    _raise_unless(result, ExecStatus.TUPLES_OK, encoding)
+    return int(result.get_value(0, 0)) if result.ntuples else None  # type: ignore[arg-type]
+
+
+def _wire(value: Any, encoding: str) -> bytes | None:
+    """A parameter as libpq sends it: text, except bytes (sent binary, as they are)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        if "\x00" in value:  # libpq would cut the text there
+            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        return value.encode(encoding)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return b"%d" % value
+    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+        return value.isoformat().encode()
+    raise TypeError(f"no text form for the parameter {value!r}")
+
+
+def _raise_unless(result: psycopg.pq.abc.PGresult, status: ExecStatus, encoding: str) -> None:
+    if result.status != status:
+        raise psycopg.errors.error_from_result(result, encoding=encoding)
 
 
 def _sqlite_values(row: Submission) -> list[Any]:
