@@ -232,8 +232,8 @@ def campaign_deadline(
 
 
 def phase_allows(campaign: Campaign, capability: str, *, on: datetime.date | None = None) -> bool:
-    """Does the phase the campaign is in on ``on`` (today by default) open ``capability``?"""
-    from django.utils import timezone
+    """Does the phase the campaign is in on ``on`` (today by default) open ``capability``?
 
-    day = on or timezone.localdate()
+    A campaign's days are the organisation's (``TIME_ZONE``), whoever asks."""
+    day = on or timezone.localdate(timezone=timezone.get_default_timezone())
     return any(phase.covers(day) and capability in phase.allows for phase in campaign.phases.all())

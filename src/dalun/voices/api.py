@@ -16,12 +16,13 @@ from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from dalun.apikeys.auth import staff_auth
 from dalun.apikeys.fields import (
@@ -324,7 +325,7 @@ class SubmittedSuggestions:
         ]
     },
 )
-def submit_suggestion(request: HttpRequest, payload: SuggestionIn) -> JsonResponse:
+def submit_suggestion(request: HttpRequest, payload: SuggestionIn) -> HttpResponse:
     """Send a suggestion (no account needed); the answer carries the receipt code to follow it.
 
     Retrying with the same ``Idempotency-Key`` and the same body answers the first response again and
@@ -348,8 +349,8 @@ def submit_suggestion(request: HttpRequest, payload: SuggestionIn) -> JsonRespon
         refusals=(ValidationError, RateLimited),
     )
     # Answered as is: the body is made of the suggestion's own fields (SubmittedOut documents it), so it
-    # is not validated again on the public write path.
-    answer = JsonResponse(outcome.body, status=outcome.status)
+    # is not validated again on the public write path, and pydantic's serialiser writes it.
+    answer = HttpResponse(to_json(outcome.body), content_type="application/json", status=outcome.status)
     answer["Location"] = outcome.body["receipt_url"]
     if outcome.replayed:
         answer["Idempotent-Replayed"] = "true"

@@ -43,7 +43,7 @@ from typing import Any
 import psycopg
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import NOT_PROVIDED, CharField, Field, TextField, Value
+from django.db.models import NOT_PROVIDED, CharField, Field, ForeignKey, TextField, Value
 from psycopg.pq import DiagnosticField, ExecStatus
 
 from dalun.voices.models import Suggestion
@@ -120,8 +120,8 @@ def saved(row: Submission, pk: int, **related: Any) -> Suggestion:
         values[index] = value
     suggestion = Suggestion.from_db(connection.alias, layout.names, values)
     for name, value in related.items():
-        if value is not None:
-            setattr(suggestion, name, value)
+        if value is not None:  # cached as select_related caches it (the row holds its id already)
+            layout.relations[name].set_cached_value(suggestion, value)
     return suggestion
 
 
@@ -220,6 +220,7 @@ class _Layout:
     defaults: list[Any]
     made: list[tuple[int, Callable[[], Any]]]
     submitted: list[int]  # the positions of SUBMITTED, then of the id
+    relations: dict[str, ForeignKey[Any, Any]]  # the foreign keys, by name
 
 
 @functools.cache
@@ -232,6 +233,7 @@ def _layout() -> _Layout:
         defaults=[_default(field) for field in fields],
         made=made,
         submitted=[names.index(name) for name in (*SUBMITTED, "id")],
+        relations={field.name: field for field in fields if isinstance(field, ForeignKey)},
     )
 
 
