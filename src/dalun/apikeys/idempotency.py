@@ -14,7 +14,6 @@ after that a key is forgotten and may be used for a new request.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,7 +93,7 @@ def fingerprint(payload: BaseModel) -> str:
     """A keyed hash of the request's validated body: equal for a retry (its JSON has the schema's field
     order, whatever the order sent), not reversible from the database."""
     canonical = payload.model_dump_json().encode()
-    return hmac.new(settings.SECRET_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+    return hmac.digest(settings.SECRET_KEY.encode(), canonical, "sha256").hex()
 
 
 def idempotent_write(

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, CharField, Field, ForeignKey, TextField, Value
 from psycopg.pq import DiagnosticField, ExecStatus
@@ -81,14 +81,15 @@ class FloodLimit:
 def insert_submission(row: Submission, flood: FloodLimit) -> int | None:
     """Insert ``row`` unless its network is over ``flood`` (a network of "" is not limited); its id, or None
     when nothing was written (see :func:`refusal`)."""
-    values = _values_of(row) if connection.vendor == "postgresql" else _sqlite_values(row)
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each lookup goes through a context-local
+    values = _values_of(row) if db.vendor == "postgresql" else _sqlite_values(row, db)
     since = row.submitted_at - datetime.timedelta(seconds=flood.window)
-    params = [row.network, connection.ops.adapt_datetimefield_value(since), flood.limit, *values, flood.limit]
-    if _on_its_own(connection):
-        with connection.wrap_database_errors:
-            return _run_prepared(connection.connection, params)
-    with _cursor() as cursor:
-        cursor.execute(_statement(connection.vendor), params)
+    params = [row.network, db.ops.adapt_datetimefield_value(since), flood.limit, *values, flood.limit]
+    if _on_its_own(db):
+        with db.wrap_database_errors:
+            return _run_prepared(db.connection, params)
+    with _cursor(db) as cursor:
+        cursor.execute(_statement(db.vendor), params)
         found = cursor.fetchone()
     return found[0] if found else None
 
@@ -118,7 +119,7 @@ def saved(row: Submission, pk: int, **related: Any) -> Suggestion:
         values[index] = make()
     for index, value in zip(layout.submitted, (*_values_of(row), pk), strict=True):
         values[index] = value
-    suggestion = Suggestion.from_db(connection.alias, layout.names, values)
+    suggestion = Suggestion.from_db(DEFAULT_DB_ALIAS, layout.names, values)
     for name, value in related.items():
         if value is not None:  # cached as select_related caches it (the row holds its id already)
             layout.relations[name].set_cached_value(suggestion, value)
@@ -135,15 +136,15 @@ def _on_its_own(db: BaseDatabaseWrapper) -> bool:
 
 
 @contextlib.contextmanager
-def _cursor() -> Iterator[Any]:
+def _cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
     """Django's cursor: on PostgreSQL over psycopg's RawCursor, which takes the ``$n`` parameters."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
-    raw = psycopg.RawCursor(connection.connection)
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    db.ensure_connection()
+    raw = psycopg.RawCursor(db.connection)
+    wrap = db.make_debug_cursor if db.queries_logged else db.make_cursor
     with wrap(raw) as cursor:  # type: ignore[arg-type]
         yield cursor
 
@@ -170,7 +171,7 @@ def _run_prepared(raw: psycopg.Connection[Any], params: list[Any]) -> int | None
     formats = [_BINARY if isinstance(value, bytes) else _TEXT for value in params]
     for _attempt in range(2):
         if raw not in _prepared_on:
-            statement = _statement(connection.vendor).encode(encoding)
+            statement = _statement("postgresql").encode(encoding)
             _raise_unless(pgconn.prepare(_PREPARED_NAME, statement), ExecStatus.COMMAND_OK, encoding)
             _prepared_on.add(raw)
         result = pgconn.exec_prepared(_PREPARED_NAME, values, formats)  # type: ignore[arg-type]
@@ -201,8 +202,8 @@ def _raise_unless(result: psycopg.pq.abc.PGresult, status: ExecStatus, encoding:
         raise psycopg.errors.error_from_result(result, encoding=encoding)
 
 
-def _sqlite_values(row: Submission) -> list[Any]:
-    adapt = connection.ops.adapt_datetimefield_value
+def _sqlite_values(row: Submission, db: BaseDatabaseWrapper) -> list[Any]:
+    adapt = db.ops.adapt_datetimefield_value
     return [adapt(value) if isinstance(value, datetime.datetime) else value for value in _values_of(row)]
 
 
