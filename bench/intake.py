@@ -68,10 +68,11 @@ Run from the project root::
 
 Why 4 sync workers on a 2-core machine: a request's time is Python (CPU) plus round trips to PostgreSQL
 and Redis (waits), so with 4 workers two compute while the others wait, and the cores stay busy without
-the switching of more processes (8 sync workers measured no better). gthread (``--threads``) measured about
-10% more on every route alike, most of it from HTTP keep-alive, which the production set-up does not have
-(the reverse proxy opens a connection per request to gunicorn, as sync workers expect): the ratios, which
-are what the goal is about, do not change. ``--workers``/``--threads`` let this be measured again.
+the switching of more processes (8 sync workers measured no better; 5, the deployment guide's two per
+core plus one, measured the same ratios). gthread (``--threads``) measured about 10% more on every route
+alike, most of it from HTTP keep-alive, which the production set-up does not have (the reverse proxy
+opens a connection per request to gunicorn, as sync workers expect): the ratios, which are what the goal
+is about, do not change. ``--workers``/``--threads`` let this be measured again.
 """
 
 import argparse
