@@ -475,7 +475,7 @@ def _measure(
         for number in range(arguments.rounds):
             runs: dict[str, Run] = {}
             names = list(ROUTES)
-            for name in names[number % len(names) :] + names[: number % len(names)]:  # each goes first once
+            for name in names[number % len(names) :] + names[: number % len(names)]:  # each first in turn
                 tag = f"{name}{connections}r{number}"
                 warm = _wrk(server, script, ROUTES[name], f"{tag}w", connections, WARM_UP_SECONDS, work)
                 _pause()

@@ -261,7 +261,7 @@ def _statement(vendor: str) -> str:
     network, submitted_at, key = quote("network"), quote("submitted_at"), quote("idempotency_key")
     columns = ", ".join(quote(str(field.column)) for field in _fields())
     # Parameters in order: the network, the window's start and the limit, the row's values, the limit.
-    # psycopg's RawCursor numbers them ($1, $2 ...); Django's cursors take %s.
+    # On PostgreSQL they are numbered ($1, $2 ...: libpq and psycopg's RawCursor); SQLite's cursor takes %s.
     markers = (f"${n}" for n in itertools.count(1)) if vendor == "postgresql" else itertools.repeat("%s")
     recent = next(markers), next(markers), next(markers)
     values = ", ".join(_typed(next(markers), field, vendor) for field in _fields())
