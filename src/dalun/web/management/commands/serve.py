@@ -1,5 +1,6 @@
 """Serve Dalun: the web server plus, with the database task queue, a task worker and the intake dispatcher."""
 
+import signal
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start a task worker")
 
     def handle(self, *args, **options):
+        # A SIGTERM (kill, a service manager) unwinds like Ctrl-C, so the helpers below are stopped too.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         helpers: list[subprocess.Popen[bytes]] = []
         if settings.TASK_BACKEND == "database" and not options["no_worker"]:
             dalun = [sys.executable, "-m", "dalun.cli"]
